@@ -1,0 +1,38 @@
+"""newssearch: full-text search for news archives.
+
+    from newssearch import Index, load_documents
+    index = Index.create("index/")
+    index.add(load_documents("seeds/"))
+    for hit in index.search('"cooperation plan" AND date:2019').hits:
+        print(hit.id, hit.title, hit.snippet)
+"""
+
+from newssearch.dates import PartialDate
+from newssearch.documents import Document, Rejected, load_documents
+from newssearch.errors import (
+    DateError,
+    DocumentError,
+    IncompatibleIndexError,
+    IndexLockedError,
+    IndexNotFoundError,
+    NewssearchError,
+    QuerySyntaxError,
+)
+from newssearch.index import Index, IndexReport, IndexStats
+
+__all__ = [
+    "DateError",
+    "Document",
+    "DocumentError",
+    "IncompatibleIndexError",
+    "Index",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "IndexReport",
+    "IndexStats",
+    "NewssearchError",
+    "PartialDate",
+    "QuerySyntaxError",
+    "Rejected",
+    "load_documents",
+]

@@ -1,0 +1,99 @@
+"""Text to searchable words: runs of letters and digits, case and accents folded, Snowball-stemmed.
+
+Every word is kept, stop words included, so phrases keep their positions and `the` is searchable.
+`Nagorno-Karabakh` is two words and `Azerbaijan's` is `azerbaijan` then `s`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+
+import regex
+import snowballstemmer
+
+# A word starts with a letter or digit and may carry combining marks (Hindi vowel signs, accents).
+_WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*")
+_ASCII_WORD = regex.compile(r"[a-z0-9]+")
+# The marks NFKD splits off Latin, Greek and Cyrillic letters; other scripts keep theirs.
+_ACCENTS = regex.compile(r"[\u0300-\u036f]+")
+
+# Bounded by the vocabulary of what is indexed; cleared past this size to cap memory.
+_STEM_CACHE_LIMIT = 1_000_000
+
+
+def languages() -> list[str]:
+    """Returns the names of the languages Snowball can stem, e.g. `english`, `german`."""
+    return sorted(snowballstemmer.algorithms())
+
+
+def fold(word: str) -> str:
+    """Returns `word` lowercased and without accents: `Café` -> `cafe`, `Straße` -> `strasse`."""
+    if word.isascii():
+        return word.lower()
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFKD", word))).casefold()
+
+
+def _fold_word(word: str) -> list[str]:
+    # Folding can split a word (`½` -> `1⁄2`) or empty it (a lone mark).
+    folded = fold(word)
+    return [folded] if folded.isalnum() else _WORD.findall(folded)
+
+
+def words(text: str) -> list[str]:
+    """Returns the folded words of `text`, in order."""
+    if text.isascii():
+        return _ASCII_WORD.findall(text.lower())
+    return [part for word in _WORD.findall(text) for part in _fold_word(word)]
+
+
+def spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """Yields (start, end, folded word) for each word of `text`, offsets into `text` itself.
+
+    The words are exactly those of `words(text)`; a word folding splits shares its span.
+    """
+    for match in _WORD.finditer(text):
+        for part in _fold_word(match.group()):
+            yield match.start(), match.end(), part
+
+
+class Stemmer:
+    """Snowball stemming for one language, with a cache of the stems already seen."""
+
+    def __init__(self, language: str) -> None:
+        if language not in snowballstemmer.algorithms():
+            raise ValueError(
+                f"unknown language {language!r}; Snowball offers: {', '.join(languages())}"
+            )
+        self.language = language
+        self._stemmer = snowballstemmer.stemmer(language)
+        self._cache: dict[str, str] = {}
+
+    def stem(self, word: str) -> str:
+        """Returns the stem of a folded word: `plans`, `planned` -> `plan`."""
+        try:
+            return self._cache[word]
+        except KeyError:
+            if len(self._cache) >= _STEM_CACHE_LIMIT:
+                self._cache.clear()
+            stem: str = self._stemmer.stemWord(word)
+            self._cache[word] = stem
+            return stem
+
+    def stems(self, text: str) -> list[str]:
+        """Returns the stems of the words of `text`, one per position."""
+        cache = self._cache
+        out = []
+        for word in words(text):
+            stem = cache.get(word)
+            if stem is None:
+                stem = self.stem(word)
+            out.append(stem)
+        return out
+
+
+@lru_cache(maxsize=None)
+def stemmer(language: str) -> Stemmer:
+    """Returns the shared Stemmer for `language`; raises ValueError for an unknown one."""
+    return Stemmer(language)

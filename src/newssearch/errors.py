@@ -1,0 +1,52 @@
+"""Every error newssearch raises, in one place.
+
+    NewssearchError                 base class; the CLI prints it as one line
+    ├── DocumentError               a document or input file that cannot be indexed
+    ├── DateError                   a date that is not a valid partial date
+    ├── QuerySyntaxError            a malformed query; carries .position and .reason
+    ├── IndexNotFoundError          no index at the given path
+    ├── IncompatibleIndexError      an index made by another newssearch format version
+    └── IndexLockedError            another writer holds the index lock
+
+whoosh's own exceptions never leave the library: they are translated at the boundary.
+"""
+
+from __future__ import annotations
+
+
+class NewssearchError(Exception):
+    """Base class of every error newssearch raises on purpose."""
+
+
+class DocumentError(NewssearchError):
+    """A document (or the file it comes from) that cannot be indexed."""
+
+
+class DateError(NewssearchError, ValueError):
+    """A string that is not a partial date (`2019`, `2019-10`, `2019-10-15`, ISO timestamp)."""
+
+
+class QuerySyntaxError(NewssearchError):
+    """A malformed query. `position` is the 0-based character offset of the problem."""
+
+    def __init__(self, query: str, position: int, reason: str) -> None:
+        self.query = query
+        self.position = position
+        self.reason = reason
+        super().__init__(f"{reason} (at position {position})")
+
+    def pointer(self) -> str:
+        """Returns the query and a caret under the offending character, two lines."""
+        return f"{self.query}\n{' ' * self.position}^"
+
+
+class IndexNotFoundError(NewssearchError):
+    """No newssearch index exists at the path."""
+
+
+class IncompatibleIndexError(NewssearchError):
+    """The index was written by an incompatible version of newssearch."""
+
+
+class IndexLockedError(NewssearchError):
+    """Another writer holds the index's write lock."""

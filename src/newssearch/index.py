@@ -1,0 +1,280 @@
+"""The on-disk index: create, open, add (insert / replace / skip unchanged), delete, stats.
+
+Every change is one whoosh commit: readers see the previous commit until the new one is
+complete, so a writer killed at any moment loses only its own uncommitted work.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from whoosh import index as whoosh_index
+from whoosh import writing
+from whoosh.index import LockError
+
+from newssearch import schema
+from newssearch.documents import Document, Rejected
+from newssearch.errors import (
+    DocumentError,
+    IncompatibleIndexError,
+    IndexLockedError,
+    IndexNotFoundError,
+    NewssearchError,
+)
+
+if TYPE_CHECKING:
+    from newssearch.search import SearchResults
+
+DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one `Index.add` did: counts, the rejected records with reasons, and the seconds taken."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: tuple[Rejected, ...] = ()
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """Returns the one-line summary, e.g. `added 3, updated 0, unchanged 1, rejected 0 in 0.2 s`."""
+        return (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+                f"rejected {len(self.rejected)} in {self.seconds:.1f} s")
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What an index holds: `date_min`/`date_max` are dates at their own precision, or None."""
+
+    documents: int
+    date_min: str | None
+    date_max: str | None
+    size_bytes: int
+    language: str
+    distinct_terms: int
+    segments: int
+    path: str = field(default="")
+
+
+class Index:
+    """A newssearch index in a directory. Use `Index.create` or `Index.open`, not the constructor."""
+
+    def __init__(self, path: Path, ix: Any, lock_timeout: float, replacement: Any = None) -> None:
+        self.path = path
+        self._ix = ix
+        self._lock_timeout = lock_timeout
+        # A schema that the next add() commits in place of the whole index (create(overwrite=True)).
+        self._replacement = replacement
+        self._searcher: Any = None
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], language: str = "english", *,
+               overwrite: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Index:
+        """Returns a new, empty index at `path` that stems in `language`.
+
+        With `overwrite=True` an existing index stays searchable, unchanged, until the first
+        `add` commits; that commit replaces all of it at once.
+        """
+        directory = Path(path)
+        try:
+            new_schema = schema.make_schema(language)
+        except ValueError as e:
+            raise NewssearchError(str(e)) from None
+        if whoosh_index.exists_in(str(directory)):
+            if not overwrite:
+                raise NewssearchError(
+                    f"an index already exists at {directory}; open it, or rebuild it "
+                    "(`newssearch index --rebuild`, `Index.create(..., overwrite=True)`)")
+            return cls(directory, whoosh_index.open_dir(str(directory)), lock_timeout, new_schema)
+        directory.mkdir(parents=True, exist_ok=True)
+        return cls(directory, whoosh_index.create_in(str(directory), new_schema), lock_timeout)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *,
+             lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Index:
+        """Returns the index at `path`; raises IndexNotFoundError or IncompatibleIndexError."""
+        directory = Path(path)
+        if not whoosh_index.exists_in(str(directory)):
+            raise IndexNotFoundError(
+                f"no index at {directory}; build one with `newssearch index --index {directory}`")
+        rebuild = f"rebuild it with `newssearch index --rebuild --index {directory} PATH...`"
+        try:
+            ix = whoosh_index.open_dir(str(directory))
+            analyzer = schema.analyzer_of(ix.schema)
+        except Exception as e:  # an unreadable TOC or a schema that no longer unpickles
+            raise IncompatibleIndexError(
+                f"cannot read the index at {directory} ({type(e).__name__}: {e}); {rebuild}"
+            ) from None
+        if analyzer is None or analyzer.format_version != schema.FORMAT_VERSION:
+            found = "not a newssearch index" if analyzer is None else (
+                f"format {analyzer.format_version}")
+            raise IncompatibleIndexError(
+                f"the index at {directory} is {found}; this newssearch reads format "
+                f"{schema.FORMAT_VERSION}: {rebuild}")
+        return cls(directory, ix, lock_timeout)
+
+    @property
+    def language(self) -> str:
+        """Returns the language the index stems words in."""
+        found = schema.analyzer_of(self._replacement or self._ix.schema)
+        assert found is not None
+        return found.language
+
+    def add(self, items: Iterable[Document | Rejected], *, strict: bool = False,
+            progress: Callable[[int], None] | None = None) -> IndexReport:
+        """Returns what was done after adding new ids, replacing changed ones and skipping the rest.
+
+        Items are Documents or Rejected records (as `load_documents` yields them); everything is
+        committed at once at the end. With `strict=True` the first Rejected raises DocumentError
+        and nothing is committed. A document whose id occurs twice in one run is rejected.
+        """
+        started = time.perf_counter()
+        writer = self._writer()
+        added = updated = unchanged = 0
+        rejected: list[Rejected] = []
+        try:
+            if self._replacement is not None:
+                writer.schema = self._replacement
+            known = {} if self._replacement is not None else self._fingerprints()
+            seen: dict[str, str] = {}
+            for count, item in enumerate(items, start=1):
+                if isinstance(item, Document) and item.id in seen:
+                    item = Rejected(item.origin or item.id,
+                                    f"duplicate id {item.id!r} (first at {seen[item.id]})")
+                if isinstance(item, Rejected):
+                    if strict:
+                        raise DocumentError(str(item))
+                    rejected.append(item)
+                    continue
+                seen[item.id] = item.origin or item.id
+                fingerprint = item.fingerprint().encode()
+                previous = known.get(item.id)
+                if previous == fingerprint:
+                    unchanged += 1
+                else:
+                    if previous is None:
+                        added += 1
+                    else:
+                        writer.delete_by_term("id", item.id)
+                        updated += 1
+                    writer.add_document(**schema.document_fields(item))
+                if progress is not None and count % 1000 == 0:
+                    progress(count)
+        except BaseException:
+            writer.cancel()
+            raise
+        if self._replacement is not None:
+            writer.commit(mergetype=writing.CLEAR)
+            self._replacement = None
+        elif added or updated:
+            writer.commit()
+        else:
+            writer.cancel()
+        return IndexReport(added, updated, unchanged, tuple(rejected),
+                           time.perf_counter() - started)
+
+    def delete(self, ids: Sequence[str]) -> list[str]:
+        """Returns the ids that were deleted (the others were not in the index)."""
+        writer = self._writer()
+        try:
+            deleted = [doc_id for doc_id in dict.fromkeys(ids)
+                       if writer.delete_by_term("id", doc_id)]
+        except BaseException:
+            writer.cancel()
+            raise
+        if deleted:
+            writer.commit()
+        else:
+            writer.cancel()
+        return deleted
+
+    def search(self, query: str, limit: int = 10, offset: int = 0, date_from: str | None = None,
+               date_to: str | None = None, sort: str = "relevance", match: str = "all",
+               snippets: bool = True) -> SearchResults:
+        """Returns the hits for `query`, ranked (see `newssearch.search.run`)."""
+        from newssearch import search
+
+        return search.run(self._current_searcher(), self.language, query, limit=limit,
+                          offset=offset, date_from=date_from, date_to=date_to, sort=sort,
+                          match=match, snippets=snippets)
+
+    def stats(self) -> IndexStats:
+        """Returns what the index holds, read from its last commit."""
+        searcher = self._current_searcher()
+        reader = searcher.reader()
+        first = last = None
+        for sub, offset in searcher.leaf_searchers():
+            starts = sub.reader().column_reader("date_start")
+            for docnum in sub.reader().all_doc_ids():
+                start = starts[docnum]
+                if start == schema.UNDATED:
+                    continue
+                if first is None or start < first[0]:
+                    first = (start, docnum + offset)
+                if last is None or start > last[0]:
+                    last = (start, docnum + offset)
+        terms = {text for name in schema.TEXT_FIELDS for text in reader.lexicon(name)}
+        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        return IndexStats(
+            documents=searcher.doc_count(),
+            date_min=searcher.stored_fields(first[1])["date"] if first else None,
+            date_max=searcher.stored_fields(last[1])["date"] if last else None,
+            size_bytes=size,
+            language=self.language,
+            distinct_terms=len(terms),
+            segments=len(self._ix._segments()),
+            path=str(self.path),
+        )
+
+    def close(self) -> None:
+        """Releases the searcher's open files."""
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _current_searcher(self) -> Any:
+        if self._searcher is None:
+            self._searcher = self._ix.searcher()
+        elif not self._searcher.up_to_date():
+            # Not Searcher.refresh(): it reuses segment readers and misses new deletions.
+            self._searcher.close()
+            self._searcher = self._ix.searcher()
+        return self._searcher
+
+    def _writer(self) -> Any:
+        try:
+            return self._ix.writer(timeout=self._lock_timeout)
+        except LockError:
+            raise IndexLockedError(
+                f"the index at {self.path} is locked by another writer "
+                f"(waited {self._lock_timeout:g} s); try again when it has finished") from None
+
+    def _fingerprints(self) -> dict[str, bytes]:
+        """Returns id -> fingerprint for every live document of the last commit."""
+        found: dict[str, bytes] = {}
+        with self._ix.reader() as reader:
+            if not reader.doc_count_all():
+                return found
+            for segment_reader, _ in _leaves(reader):
+                ids = segment_reader.column_reader("id")
+                prints = segment_reader.column_reader("fingerprint")
+                for docnum in segment_reader.all_doc_ids():
+                    found[ids[docnum]] = prints[docnum]
+        return found
+
+
+def _leaves(reader: Any) -> list[tuple[Any, int]]:
+    return reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]

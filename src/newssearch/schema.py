@@ -1,0 +1,100 @@
+"""The whoosh schema newssearch writes, and the analyzer it pickles into every index.
+
+whoosh stores the schema (analyzer included) inside the index, so the analyzer records the
+index's language and format version, and is what `Index.open` checks before trusting an index.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh import analysis, columns, fields
+
+from newssearch import analysis as text_analysis
+from newssearch.documents import Document
+
+# Bump when the schema or the analysis changes in a way that old indexes would answer wrongly.
+FORMAT_VERSION = 1
+
+# Column value of documents without a date; never within any range, sorted last.
+UNDATED = -(2**63)
+
+TEXT_FIELDS = ("title", "body")
+
+
+class NewsAnalyzer(analysis.Composable):  # type: ignore[misc]
+    """whoosh analyzer: words per newssearch.analysis, stemmed in `language`, with positions."""
+
+    def __init__(self, language: str = "english", format_version: int = FORMAT_VERSION) -> None:
+        self.language = language
+        self.format_version = format_version
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, NewsAnalyzer) and self.language == other.language
+                and self.format_version == other.format_version)
+
+    def __hash__(self) -> int:
+        return hash((self.language, self.format_version))
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "",
+                 **kwargs: Any) -> Iterator[analysis.Token]:
+        stem = text_analysis.stemmer(self.language).stem
+        token = analysis.Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, (start, end, word) in enumerate(text_analysis.spans(value)):
+            token.text = stem(word)
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = word
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+def make_schema(language: str) -> fields.Schema:
+    """Returns the schema of an index whose text is stemmed in `language`."""
+    text_analysis.stemmer(language)  # raises ValueError for an unknown language
+    analyzer = NewsAnalyzer(language)
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True, sortable=True),
+        title=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        body=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        tag=fields.KEYWORD(commas=True, scorable=False),
+        source=fields.ID(),
+        date=fields.STORED(),
+        date_start=fields.COLUMN(columns.NumericColumn("q", default=UNDATED)),
+        date_end=fields.COLUMN(columns.NumericColumn("q", default=UNDATED)),
+        fingerprint=fields.COLUMN(columns.VarBytesColumn()),
+        meta=fields.STORED(),
+    )
+
+
+def analyzer_of(schema: fields.Schema) -> NewsAnalyzer | None:
+    """Returns the NewsAnalyzer an index was written with, or None if it has none."""
+    if "body" not in schema:
+        return None
+    found = getattr(schema["body"], "analyzer", None)
+    return found if isinstance(found, NewsAnalyzer) else None
+
+
+def document_fields(doc: Document) -> dict[str, Any]:
+    """Returns the whoosh field values that index `doc`."""
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "body": doc.body,
+        "tag": ",".join(text_analysis.fold(t.strip()) for t in doc.tags if t.strip()),
+        "source": text_analysis.fold(doc.source.strip()),
+        "date": doc.date.text if doc.date else None,
+        "date_start": doc.date.start if doc.date else UNDATED,
+        "date_end": doc.date.end if doc.date else UNDATED,
+        "fingerprint": doc.fingerprint().encode(),
+        "meta": json.dumps({"url": doc.url, "source": doc.source, "tags": list(doc.tags)}),
+    }

@@ -31,7 +31,11 @@ class Collection:
             for line in lines:
                 if line.strip():
                     record = json.loads(line)
-                    yield Doc(str(record["id"]), record.get("title") or "", record.get("body") or "")
+                    yield Doc(
+                        str(record["id"]),
+                        record.get("title") or "",
+                        record.get("body") or "",
+                    )
 
     def queries(self) -> dict[str, str]:
         """Returns query text by query id."""
@@ -40,7 +44,7 @@ class Collection:
         return {str(r["id"]): r["text"] for r in records}
 
     def qrels(self) -> dict[str, set[str]]:
-        """Returns the relevant doc ids by query id (judgments with relevance > 0 only)."""
+        """Returns the relevant doc ids by query id (judgments with relevance > 0)."""
         relevant: dict[str, set[str]] = {}
         with (self.path / "qrels.tsv").open(encoding="utf-8") as lines:
             for line in lines:

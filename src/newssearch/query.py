@@ -1,0 +1,458 @@
+"""Query text -> newssearch's own small query tree -> whoosh query objects.
+
+`parse(text)` returns the tree (printable, and what tests and the snippet marker read);
+`to_whoosh(tree, language)` turns it into whoosh queries. Anything malformed raises
+QuerySyntaxError with the position and a one-line reason; nothing is silently reinterpreted.
+The syntax is documented once, in the README.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Union
+
+from whoosh import matching
+from whoosh import query as wq
+from whoosh.lang import has_stopwords, stopwords_for_language
+
+from newssearch import schema
+from newssearch.analysis import fold, stemmer, words
+from newssearch.dates import DateRange, PartialDate
+from newssearch.errors import DateError, QuerySyntaxError
+
+TITLE_BOOST = 2.0
+TEXT = None  # the field of a word without `field:`: title and body together
+FIELDS = {"title": "title", "body": "body", "tag": "tag", "source": "source", "id": "id",
+          "date": "date"}
+_KEYWORD_FIELDS = ("tag", "source", "id")
+
+
+# ---- the tree ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Term:
+    """A folded word (or a keyword value for tag/source/id) in `field`, None = title and body."""
+
+    word: str
+    field: str | None = TEXT
+
+    def __str__(self) -> str:
+        return f"{self.field}:{self.word}" if self.field else self.word
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Folded words in order; `slop` other words may stand between each consecutive two."""
+
+    words: tuple[str, ...]
+    field: str | None = TEXT
+    slop: int = 0
+
+    def __str__(self) -> str:
+        text = '"' + " ".join(self.words) + '"' + (f"~{self.slop}" if self.slop else "")
+        return f"{self.field}:{text}" if self.field else text
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """Words whose stem starts with `prefix`, or equals the prefix's own stem."""
+
+    prefix: str
+    field: str | None = TEXT
+
+    def __str__(self) -> str:
+        return f"{self.field}:{self.prefix}*" if self.field else f"{self.prefix}*"
+
+
+@dataclass(frozen=True)
+class Dates:
+    """Documents whose date interval overlaps `range` (inclusive seconds)."""
+
+    range: DateRange
+    text: str
+
+    def __str__(self) -> str:
+        return f"date:{self.text}"
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[Node, ...]
+
+    def __str__(self) -> str:
+        return "(" + " AND ".join(map(str, self.children)) + ")"
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple[Node, ...]
+
+    def __str__(self) -> str:
+        return "(" + " OR ".join(map(str, self.children)) + ")"
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Node
+
+    def __str__(self) -> str:
+        return f"NOT {self.child}"
+
+
+Node = Union[Term, Phrase, Prefix, Dates, And, Or, Not]
+
+
+def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix]:
+    """Yields the word leaves that are not under a NOT: the ones a hit is marked for."""
+    if isinstance(node, (And, Or)):
+        for child in node.children:
+            yield from positive_leaves(child)
+    elif isinstance(node, (Term, Phrase, Prefix)):
+        yield node
+
+
+# ---- text -> tokens ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # WORD PHRASE LPAREN RPAREN AND OR NOT FIELD DATE
+    text: str
+    pos: int
+    slop: int = 0
+
+
+_FIELD = re.compile(r"([A-Za-z]+):")
+_SLOP = re.compile(r"~(\d+)")
+_BARE_END = re.compile(r'[\s()"]')
+_DATE_VALUE = re.compile(r"\[[^\]]*\]?|[^\s()]+")
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos, n = 0, len(text)
+    while pos < n:
+        char = text[pos]
+        if char.isspace():
+            pos += 1
+        elif char in "()":
+            tokens.append(_Token("LPAREN" if char == "(" else "RPAREN", char, pos))
+            pos += 1
+        elif char == '"':
+            close = text.find('"', pos + 1)
+            if close < 0:
+                raise QuerySyntaxError(text, pos, 'unbalanced quote: this " is never closed')
+            slop = _SLOP.match(text, close + 1)
+            end = slop.end() if slop else close + 1
+            if not slop and text.startswith("~", end):
+                raise QuerySyntaxError(text, end, "'~' after a phrase needs a number, as in ~3")
+            tokens.append(_Token("PHRASE", text[pos + 1:close], pos,
+                                 int(slop.group(1)) if slop else 0))
+            pos = end
+        elif char == "-":
+            if pos + 1 >= n or text[pos + 1].isspace():
+                raise QuerySyntaxError(text, pos, "'-' needs something to exclude right after it")
+            tokens.append(_Token("NOT", "-", pos))
+            pos += 1
+        elif field := _FIELD.match(text, pos):
+            name = field.group(1)
+            if name not in FIELDS:
+                raise QuerySyntaxError(
+                    text, pos, f"unknown field '{name}:' (known: {', '.join(FIELDS)})")
+            tokens.append(_Token("FIELD", name, pos))
+            pos = field.end()
+            if pos >= n or text[pos].isspace() or text[pos] == ")":
+                raise QuerySyntaxError(text, pos, f"'{name}:' needs a value right after it")
+            if name == "date":
+                value = _DATE_VALUE.match(text, pos)
+                assert value is not None
+                tokens.append(_Token("DATE", value.group(), pos))
+                pos = value.end()
+        else:
+            end = _BARE_END.search(text, pos)
+            stop = end.start() if end else n
+            word = text[pos:stop]
+            kind = word if word in ("AND", "OR", "NOT") else "WORD"
+            tokens.append(_Token(kind, word, pos))
+            pos = stop
+    return tokens
+
+
+# ---- tokens -> tree ------------------------------------------------------------------------
+
+_STARTS = ("WORD", "PHRASE", "LPAREN", "NOT", "FIELD")
+
+
+class _Parser:
+    def __init__(self, text: str, match: str, language: str) -> None:
+        self.text = text
+        self.tokens = _tokens(text)
+        self.i = 0
+        self.any = match == "any"
+        self.group_field: str | None = TEXT  # the field of the innermost `field:( ... )`
+        self.stopwords = (frozenset(stopwords_for_language(language))
+                          if has_stopwords(language) else frozenset())
+
+    def fail(self, pos: int, reason: str) -> QuerySyntaxError:
+        return QuerySyntaxError(self.text, pos, reason)
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self) -> _Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise self.fail(0, "empty query")
+        node = self.parse_or()
+        extra = self.peek()
+        if extra is not None:
+            assert extra.kind == "RPAREN"
+            raise self.fail(extra.pos, "unbalanced parenthesis: this ')' has no '('")
+        return node
+
+    def _joined(self, operator: str, implicit: bool, parse_next: Any) -> tuple[list[Node], bool]:
+        """Returns the items joined by `operator` (or by juxtaposition when `implicit`), and
+        whether juxtaposition alone joined them."""
+        items = [parse_next()]
+        only_implicit = True
+        while (token := self.peek()) is not None:
+            if token.kind == operator:
+                self.take()
+                after = self.peek()
+                if after is None or after.kind not in _STARTS:
+                    raise self.fail(token.pos, f"'{operator}' needs something after it")
+                only_implicit = False
+            elif not (implicit and token.kind in _STARTS):
+                break
+            items.append(parse_next())
+        return items, only_implicit and len(items) > 1
+
+    def parse_or(self) -> Node:
+        items, bare = self._joined("OR", self.any, self.parse_and)
+        if bare:
+            return self._any_of(items)
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def _any_of(self, items: list[Node]) -> Node:
+        # match="any": bare words are ORed, but `-word` still excludes. A stop word adds little
+        # but noise to such an OR; it is dropped unless nothing else is left (`the` alone works).
+        excluded = [n for n in items if isinstance(n, Not)]
+        wanted = [n for n in items if not isinstance(n, Not)]
+        content = [n for n in wanted if not (isinstance(n, Term) and n.field is TEXT
+                                             and n.word in self.stopwords)] or wanted
+        if not content:
+            return And(tuple(excluded)) if len(excluded) > 1 else excluded[0]
+        either = content[0] if len(content) == 1 else Or(tuple(content))
+        return And((either, *excluded)) if excluded else either
+
+    def parse_and(self) -> Node:
+        items, _ = self._joined("AND", not self.any, self.parse_unary)
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def parse_unary(self) -> Node:
+        token = self.peek()
+        if token is not None and token.kind == "NOT":
+            self.take()
+            after = self.peek()
+            if after is None or after.kind not in _STARTS:
+                raise self.fail(token.pos, f"'{token.text}' needs something to exclude after it")
+            return Not(self.parse_unary())
+        return self.parse_primary(self.group_field)
+
+    def parse_primary(self, field: str | None) -> Node:
+        token = self.peek()
+        if token is None:
+            raise self.fail(len(self.text), "the query ends where a word was expected")
+        if token.kind in ("AND", "OR"):
+            raise self.fail(token.pos, f"'{token.kind}' needs something before it")
+        if token.kind == "RPAREN":
+            raise self.fail(token.pos, "unbalanced parenthesis: this ')' has no '('")
+        self.take()
+        if token.kind == "LPAREN":
+            if (close := self.peek()) is not None and close.kind == "RPAREN":
+                raise self.fail(token.pos, "empty parentheses")
+            node = self.parse_group(field)
+            if (close := self.peek()) is None or close.kind != "RPAREN":
+                raise self.fail(token.pos, "unbalanced parenthesis: this '(' is never closed")
+            self.take()
+            return node
+        if token.kind == "FIELD":
+            if field is not TEXT:
+                raise self.fail(token.pos, f"'{token.text}:' inside '{field}:' is not allowed")
+            if self.peek() is not None and self.peek().kind == "NOT":  # type: ignore[union-attr]
+                raise self.fail(self.take().pos, "put the '-' or NOT before the field name")
+            if token.text == "date":
+                return self.date(self.take())
+            return self.parse_primary(token.text)
+        if token.kind == "PHRASE":
+            return self.phrase(token, field)
+        return self.word(token, field)
+
+    def parse_group(self, field: str | None) -> Node:
+        saved, self.group_field = self.group_field, field
+        try:
+            return self.parse_or()
+        finally:
+            self.group_field = saved
+
+    def word(self, token: _Token, field: str | None) -> Node:
+        text = token.text
+        prefix = text.endswith("*")
+        body = text[:-1] if prefix else text
+        if "*" in body:
+            raise self.fail(token.pos + body.index("*"), "'*' is only allowed at the end of a word")
+        if field in _KEYWORD_FIELDS:
+            value = body if field == "id" else fold(body)
+            if not value:
+                raise self.fail(token.pos, "'*' needs a prefix before it")
+            return Prefix(value, field) if prefix else Term(value, field)
+        found = words(body)
+        if not found:
+            reason = "'*' needs a prefix before it" if prefix and not body else (
+                f"no searchable word in {text!r}: a word is a run of letters and digits")
+            raise self.fail(token.pos, reason)
+        if prefix:
+            if len(found) > 1:
+                raise self.fail(token.pos, f"a prefix must be one word: {text!r}")
+            return Prefix(found[0], field)
+        # A bare word that splits, such as `Nagorno-Karabakh`, means those words in a row.
+        return Term(found[0], field) if len(found) == 1 else Phrase(tuple(found), field)
+
+    def phrase(self, token: _Token, field: str | None) -> Node:
+        if field in _KEYWORD_FIELDS:
+            value = token.text if field == "id" else fold(token.text.strip())
+            if not value:
+                raise self.fail(token.pos, "empty phrase")
+            return Term(value, field)
+        found = words(token.text)
+        if not found:
+            raise self.fail(token.pos, "empty phrase: no searchable word between the quotes")
+        if len(found) == 1:
+            return Term(found[0], field)
+        return Phrase(tuple(found), field, token.slop)
+
+    def date(self, token: _Token) -> Node:
+        try:
+            return Dates(_date_range(token.text), token.text)
+        except DateError as e:
+            raise self.fail(token.pos, str(e)) from None
+        except ValueError as e:
+            raise self.fail(token.pos, str(e)) from None
+
+
+def _date_range(text: str) -> DateRange:
+    if text.startswith("["):
+        if not text.endswith("]"):
+            raise ValueError("unbalanced bracket: a date range needs a closing ']'")
+        parts = text[1:-1].split()
+        if len(parts) != 3 or parts[1].upper() != "TO":
+            raise ValueError(f"a date range is [FROM TO UNTIL], not {text!r}")
+        first, last = (None if p == "*" else p for p in (parts[0], parts[2]))
+        found = DateRange.between(first, last)
+        if found.low is not None and found.high is not None and found.low > found.high:
+            raise ValueError(f"the range {text} ends before it starts")
+        return found
+    for op in (">=", "<=", ">", "<"):
+        if text.startswith(op):
+            date = PartialDate.parse(text[len(op):])
+            return {">=": DateRange(date.start, None), ">": DateRange(date.end + 1, None),
+                    "<=": DateRange(None, date.end), "<": DateRange(None, date.start - 1)}[op]
+    date = PartialDate.parse(text)
+    return DateRange(date.start, date.end)
+
+
+def parse(text: str, match: str = "all", language: str = "english") -> Node:
+    """Returns the query tree of `text`; raises QuerySyntaxError with a position.
+
+    `match="any"` joins bare words by OR instead of AND, and drops stop words from such an OR
+    unless nothing else is left.
+    """
+    if match not in ("all", "any"):
+        raise ValueError(f"match must be 'all' or 'any', not {match!r}")
+    return _Parser(text, match, language).parse()
+
+
+# ---- tree -> whoosh ------------------------------------------------------------------------
+
+def to_whoosh(node: Node, language: str) -> Any:
+    """Returns the whoosh query that matches what `node` means, stemming words in `language`."""
+    stem = stemmer(language).stem
+    return _compile(node, stem)
+
+
+def _text_fields(field: str | None) -> list[tuple[str, float]]:
+    return [("title", TITLE_BOOST), ("body", 1.0)] if field is TEXT else [(field, 1.0)]
+
+
+def _compile(node: Node, stem: Any) -> Any:
+    if isinstance(node, Term):
+        if node.field in _KEYWORD_FIELDS:
+            return wq.ConstantScoreQuery(wq.Term(node.field, node.word), 0.0)
+        return _any([wq.Term(f, stem(node.word), boost=b) for f, b in _text_fields(node.field)])
+    if isinstance(node, Phrase):
+        stems = [stem(w) for w in node.words]
+        return _any([wq.Phrase(f, stems, slop=node.slop + 1, boost=b)
+                     for f, b in _text_fields(node.field)])
+    if isinstance(node, Prefix):
+        if node.field in _KEYWORD_FIELDS:
+            return wq.ConstantScoreQuery(wq.Prefix(node.field, node.prefix), 0.0)
+        return _any([q for f, b in _text_fields(node.field)
+                     for q in (wq.Prefix(f, node.prefix, boost=b),
+                               wq.Term(f, stem(node.prefix), boost=b))])
+    if isinstance(node, Dates):
+        return DateOverlap(node.range)
+    if isinstance(node, And):
+        return wq.And([_compile(c, stem) for c in node.children])
+    if isinstance(node, Or):
+        return wq.Or([_compile(c, stem) for c in node.children])
+    return wq.Not(_compile(node.child, stem))
+
+
+def _any(queries: list[Any]) -> Any:
+    return queries[0] if len(queries) == 1 else wq.Or(queries)
+
+
+class DateOverlap(wq.Query):  # type: ignore[misc]
+    """whoosh query: documents whose date interval overlaps a range. Scores 0: it only filters."""
+
+    def __init__(self, date_range: DateRange) -> None:
+        self.range = date_range
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DateOverlap) and other.range == self.range
+
+    def __hash__(self) -> int:
+        return hash(self.range)
+
+    def __repr__(self) -> str:
+        return f"DateOverlap({self.range.low}, {self.range.high})"
+
+    def is_leaf(self) -> bool:
+        return True
+
+    def estimate_size(self, ixreader: Any) -> int:
+        return int(ixreader.doc_count())
+
+    def estimate_min_size(self, ixreader: Any) -> int:
+        return 0
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        reader = searcher.reader()
+        if not reader.doc_count_all():
+            return matching.NullMatcher()
+        starts = reader.column_reader("date_start")
+        ends = reader.column_reader("date_end")
+        low = schema.UNDATED + 1 if self.range.low is None else self.range.low
+        high = self.range.high
+        deleted = reader.is_deleted if reader.has_deletions() else None
+        ids = [doc for doc in range(reader.doc_count_all())
+               if starts[doc] != schema.UNDATED and ends[doc] >= low
+               and (high is None or starts[doc] <= high)
+               and not (deleted and deleted(doc))]
+        return (matching.ConstantScoreWrapperMatcher(matching.ListMatcher(ids), 0.0) if ids
+                else matching.NullMatcher())

@@ -1,0 +1,157 @@
+"""Snippets: the best passage of a body with every matched word marked, as plain data.
+
+A snippet is text plus the spans to highlight; `render` formats it last, as plain text,
+ANSI bold or `<mark>` HTML. Stemmed variants are marked (`cooperate` marks `cooperation`), a
+phrase is one span where it occurs as a phrase, and words only under NOT are never marked.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from newssearch.analysis import spans, stemmer
+from newssearch.query import Node, Phrase, Prefix, Term, positive_leaves
+
+WIDTH = 200
+ELLIPSIS = "…"
+_STYLES = ("plain", "ansi", "html")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """Text (with `…` where trimmed) and the (start, end) offsets in it to highlight."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def render(self, style: str = "plain") -> str:
+        """Returns the text marked up: `plain`, `ansi` (bold) or `html` (escaped, `<mark>`)."""
+        if style not in _STYLES:
+            raise ValueError(f"style must be one of {', '.join(_STYLES)}, not {style!r}")
+        escape = html.escape if style == "html" else str
+        if style == "plain":
+            return self.text
+        opening, closing = ("<mark>", "</mark>") if style == "html" else ("\x1b[1m", "\x1b[0m")
+        out, at = [], 0
+        for start, end in self.spans:
+            out += [escape(self.text[at:start]), opening, escape(self.text[start:end]), closing]
+            at = end
+        out.append(escape(self.text[at:]))
+        return "".join(out)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def make_snippet(body: str, tree: Node, language: str, width: int = WIDTH) -> Snippet:
+    """Returns the passage of about `width` characters that shows the most matched words."""
+    tokens = [(start, end, word) for start, end, word in spans(body)]
+    marks = _marks(tokens, tree, language)
+    start, end = _window(body, tokens, marks, width)
+    return _cut(body, start, end, [m for m in marks if start <= m[0] and m[1] <= end])
+
+
+def _marks(tokens: list[tuple[int, int, str]], tree: Node,
+           language: str) -> list[tuple[int, int, object]]:
+    """Returns (start, end, leaf) for every match in the body, sorted, not overlapping."""
+    stem = stemmer(language).stem
+    stems = [stem(word) for _, _, word in tokens]
+    leaves = [leaf for leaf in positive_leaves(tree) if leaf.field in (None, "body")]
+    found: list[tuple[int, int, object]] = []
+    taken = [False] * len(tokens)
+    for leaf in leaves:
+        if isinstance(leaf, Phrase):
+            wanted = [stem(w) for w in leaf.words]
+            for first, last in _phrase_matches(stems, wanted, leaf.slop):
+                if not any(taken[first:last + 1]):
+                    taken[first:last + 1] = [True] * (last + 1 - first)
+                    found.append((tokens[first][0], tokens[last][1], leaf))
+    singles: dict[str, object] = {}
+    prefixes: list[tuple[str, str, object]] = []
+    for leaf in leaves:
+        if isinstance(leaf, Term):
+            singles.setdefault(stem(leaf.word), leaf)
+        elif isinstance(leaf, Prefix):
+            prefixes.append((leaf.prefix, stem(leaf.prefix), leaf))
+    for i, token_stem in enumerate(stems):
+        if taken[i]:
+            continue
+        leaf = singles.get(token_stem) or next(
+            (p[2] for p in prefixes if token_stem.startswith(p[0]) or token_stem == p[1]), None)
+        if leaf is not None:
+            found.append((tokens[i][0], tokens[i][1], leaf))
+    return sorted(found, key=lambda m: m[0])
+
+
+def _phrase_matches(stems: list[str], wanted: list[str], slop: int) -> list[tuple[int, int]]:
+    """Returns (first, last) token positions of each occurrence of the phrase, greedily."""
+    found = []
+    for first, token_stem in enumerate(stems):
+        if token_stem != wanted[0]:
+            continue
+        at = first
+        for word in wanted[1:]:
+            at = next((j for j in range(at + 1, min(at + slop + 2, len(stems)))
+                       if stems[j] == word), -1)
+            if at < 0:
+                break
+        if at >= 0:
+            found.append((first, at))
+    return found
+
+
+def _window(body: str, tokens: list[tuple[int, int, str]],
+            marks: list[tuple[int, int, object]], width: int) -> tuple[int, int]:
+    """Returns body offsets of the window: most distinct leaves, then most marks, then first."""
+    if not marks:
+        return _snap(body, tokens, 0, width)
+    best, best_score = (marks[0][0], marks[0][1]), (-1, -1)
+    for i, (start, _, _) in enumerate(marks):
+        inside = [m for m in marks[i:] if m[1] - start <= width]
+        score = (len({id(m[2]) for m in inside}), len(inside))
+        if score > best_score:
+            best, best_score = (start, max(m[1] for m in inside) if inside else marks[i][1]), score
+    first, last = best
+    spare = max(0, width - (last - first))
+    return _snap(body, tokens, max(0, first - spare // 3), max(last, first - spare // 3 + width))
+
+
+def _snap(body: str, tokens: list[tuple[int, int, str]], start: int, end: int) -> tuple[int, int]:
+    """Returns (start, end) moved inward to word boundaries, keeping whole words only."""
+    text_end = len(body.rstrip())
+    if end >= text_end:
+        end = text_end
+        start = max(0, min(start, end - (end - start)))
+    if start > 0:
+        start = next((s for s, _, _ in tokens if s >= start), start)
+    if end < text_end:
+        ends = [e for _, e, _ in tokens if start < e <= end]
+        end = ends[-1] if ends else end
+    while start < end and body[start].isspace():
+        start += 1
+    return start, end
+
+
+def _cut(body: str, start: int, end: int,
+         marks: list[tuple[int, int, object]]) -> Snippet:
+    """Returns the snippet of body[start:end], whitespace runs collapsed, `…` where trimmed."""
+    text: list[str] = [ELLIPSIS] if start > 0 else []
+    length = len(text)
+    remap: dict[int, int] = {}
+    at = start
+    for gap in [*_SPACE.finditer(body, start, end), None]:
+        stop = gap.start() if gap else end
+        for offset in range(at, stop + 1):
+            remap[offset] = length + offset - at
+        text.append(body[at:stop])
+        length += stop - at
+        if gap:
+            text.append(" ")
+            length += 1
+            at = gap.end()
+    if end < len(body.rstrip()):
+        text.append(ELLIPSIS)
+    return Snippet("".join(text), tuple((remap[s], remap[e]) for s, e, _ in marks))

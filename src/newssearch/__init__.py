@@ -1,10 +1,10 @@
 """newssearch: full-text search for news archives.
 
-    from newssearch import Index, load_documents
-    index = Index.create("index/")
-    index.add(load_documents("seeds/"))
-    for hit in index.search('"cooperation plan" AND date:2019').hits:
-        print(hit.id, hit.title, hit.snippet)
+from newssearch import Index, load_documents
+index = Index.create("index/")
+index.add(load_documents("seeds/"))
+for hit in index.search('"cooperation plan" AND date:2019').hits:
+    print(hit.id, hit.title, hit.snippet)
 """
 
 from newssearch.dates import PartialDate

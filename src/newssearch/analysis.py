@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 
 import regex
 import snowballstemmer
@@ -32,7 +32,9 @@ def fold(word: str) -> str:
     """Returns `word` lowercased and without accents: `Café` -> `cafe`, `Straße` -> `strasse`."""
     if word.isascii():
         return word.lower()
-    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFKD", word))).casefold()
+    return unicodedata.normalize(
+        "NFC", _ACCENTS.sub("", unicodedata.normalize("NFKD", word))
+    ).casefold()
 
 
 def _fold_word(word: str) -> list[str]:
@@ -44,7 +46,8 @@ def _fold_word(word: str) -> list[str]:
 def words(text: str) -> list[str]:
     """Returns the folded words of `text`, in order."""
     if text.isascii():
-        return _ASCII_WORD.findall(text.lower())
+        found: list[str] = _ASCII_WORD.findall(text.lower())
+        return found
     return [part for word in _WORD.findall(text) for part in _fold_word(word)]
 
 
@@ -93,7 +96,7 @@ class Stemmer:
         return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def stemmer(language: str) -> Stemmer:
     """Returns the shared Stemmer for `language`; raises ValueError for an unknown one."""
     return Stemmer(language)

@@ -60,8 +60,9 @@ class PartialDate:
             raise DateError(f"impossible date: {text!r} (month {month})")
         last_day = calendar.monthrange(year, month)[1]
         if match["day"] is None:
-            return cls._days(datetime(year, month, 1), datetime(year, month, last_day),
-                             f"{year:04d}-{month:02d}")
+            return cls._days(
+                datetime(year, month, 1), datetime(year, month, last_day), f"{year:04d}-{month:02d}"
+            )
         day = int(match["day"])
         if not 1 <= day <= last_day:
             raise DateError(f"impossible date: {text!r} (no day {day} in {year:04d}-{month:02d})")
@@ -78,7 +79,9 @@ class PartialDate:
         return cls(start, end, text)
 
     @classmethod
-    def _instant(cls, raw: str, match: re.Match[str], year: int, month: int, day: int) -> PartialDate:
+    def _instant(
+        cls, raw: str, match: re.Match[str], year: int, month: int, day: int
+    ) -> PartialDate:
         hour, minute = int(match["hour"]), int(match["minute"])
         second = int(match["second"] or 0)
         if hour > 23 or minute > 59 or second > 59:

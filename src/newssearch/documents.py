@@ -27,7 +27,7 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n\s*\n")
 
 @dataclass(frozen=True)
 class Document:
-    """One article. `date` may be given as a string (`2019-10`); it is kept as a PartialDate."""
+    """One article; `date` is a PartialDate (`PartialDate.parse("2019-10")`) or None."""
 
     id: str
     body: str = ""
@@ -41,8 +41,6 @@ class Document:
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id.strip():
             raise DocumentError("missing id")
-        if isinstance(self.date, str):
-            object.__setattr__(self, "date", PartialDate.parse(self.date))
         object.__setattr__(self, "tags", tuple(self.tags))
         if not self.title.strip() and not self.body.strip():
             raise DocumentError(f"document {self.id!r} has no text (neither title nor body)")
@@ -53,9 +51,15 @@ class Document:
         return self.title.strip() or headline(self.body)
 
     def fingerprint(self) -> str:
-        """Returns a hash of everything indexed, to tell a changed document from an unchanged one."""
-        parts = [self.title, self.body, self.date.text if self.date else "", self.url,
-                 self.source, "\x1f".join(self.tags)]
+        """Returns a hash of everything indexed: equal hashes mean an unchanged document."""
+        parts = [
+            self.title,
+            self.body,
+            self.date.text if self.date else "",
+            self.url,
+            self.source,
+            "\x1f".join(self.tags),
+        ]
         return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=16).hexdigest()
 
 
@@ -118,15 +122,21 @@ def _read_seed(path: Path) -> Document | Rejected:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
-        return Rejected(origin, f"not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start})")
+        return Rejected(
+            origin, f"not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start})"
+        )
     except OSError as e:
         return Rejected(origin, f"cannot read: {e.strerror}")
     header = _SEED_HEADER.match(text)
     if header is None:
         return Rejected(origin, "expected the text to start with 'date <DATE>'")
     try:
-        return Document(id=path.name[: -len(".txt")], body=text[header.end():].strip(),
-                        date=header.group(1), origin=origin)
+        return Document(
+            id=path.name[: -len(".txt")],
+            body=text[header.end() :].strip(),
+            date=PartialDate.parse(header.group(1)),
+            origin=origin,
+        )
     except (DocumentError, DateError) as e:
         return Rejected(origin, str(e))
 
@@ -146,7 +156,9 @@ def _parse_record(raw: bytes, origin: str) -> Document | Rejected:
     try:
         record = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
-        return Rejected(origin, f"not UTF-8 (byte 0x{e.object[e.start]:02x} at column {e.start + 1})")
+        return Rejected(
+            origin, f"not UTF-8 (byte 0x{e.object[e.start]:02x} at column {e.start + 1})"
+        )
     except json.JSONDecodeError as e:
         return Rejected(origin, f"not JSON: {e.msg} at column {e.colno}")
     if not isinstance(record, dict):
@@ -162,12 +174,19 @@ def _document(record: dict[str, Any], origin: str) -> Document:
     if isinstance(doc_id, int) and not isinstance(doc_id, bool):
         doc_id = str(doc_id)
     if not isinstance(doc_id, str) or not doc_id.strip():
-        raise DocumentError("missing id" if doc_id in (None, "") else f"id must be a string, not {doc_id!r}")
+        raise DocumentError(
+            "missing id" if doc_id in (None, "") else f"id must be a string, not {doc_id!r}"
+        )
     body = next((record[k] for k in ("body", "text", "content") if record.get(k) is not None), "")
     tags = record.get("tags", record.get("topics")) or []
     date = record.get("date")
-    for name, value in (("title", record.get("title")), ("body", body), ("url", record.get("url")),
-                        ("source", record.get("source")), ("date", date)):
+    for name, value in (
+        ("title", record.get("title")),
+        ("body", body),
+        ("url", record.get("url")),
+        ("source", record.get("source")),
+        ("date", date),
+    ):
         if value is not None and not isinstance(value, str):
             raise DocumentError(f"{name} must be a string, not {type(value).__name__}")
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -182,4 +201,3 @@ def _document(record: dict[str, Any], origin: str) -> Document:
         tags=tuple(tags),
         origin=origin,
     )
-

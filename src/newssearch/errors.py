@@ -35,10 +35,6 @@ class QuerySyntaxError(NewssearchError):
         self.reason = reason
         super().__init__(f"{reason} (at position {position})")
 
-    def pointer(self) -> str:
-        """Returns the query and a caret under the offending character, two lines."""
-        return f"{self.query}\n{' ' * self.position}^"
-
 
 class IndexNotFoundError(NewssearchError):
     """No newssearch index exists at the path."""

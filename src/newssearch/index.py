@@ -35,7 +35,7 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 
 @dataclass(frozen=True)
 class IndexReport:
-    """What one `Index.add` did: counts, the rejected records with reasons, and the seconds taken."""
+    """What one `Index.add` did: counts, the rejected records with reasons, seconds taken."""
 
     added: int = 0
     updated: int = 0
@@ -44,9 +44,11 @@ class IndexReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        """Returns the one-line summary, e.g. `added 3, updated 0, unchanged 1, rejected 0 in 0.2 s`."""
-        return (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-                f"rejected {len(self.rejected)} in {self.seconds:.1f} s")
+        """Returns one line: `added 3, updated 0, unchanged 1, rejected 0 in 0.2 s`."""
+        return (
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"rejected {len(self.rejected)} in {self.seconds:.1f} s"
+        )
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class IndexStats:
 
 
 class Index:
-    """A newssearch index in a directory. Use `Index.create` or `Index.open`, not the constructor."""
+    """A newssearch index in a directory; made by `Index.create` or `Index.open`."""
 
     def __init__(self, path: Path, ix: Any, lock_timeout: float, replacement: Any = None) -> None:
         self.path = path
@@ -75,8 +77,14 @@ class Index:
         self._searcher: Any = None
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], language: str = "english", *,
-               overwrite: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Index:
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        language: str = "english",
+        *,
+        overwrite: bool = False,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> Index:
         """Returns a new, empty index at `path` that stems in `language`.
 
         With `overwrite=True` an existing index stays searchable, unchanged, until the first
@@ -91,19 +99,22 @@ class Index:
             if not overwrite:
                 raise NewssearchError(
                     f"an index already exists at {directory}; open it, or rebuild it "
-                    "(`newssearch index --rebuild`, `Index.create(..., overwrite=True)`)")
+                    "(`newssearch index --rebuild`, `Index.create(..., overwrite=True)`)"
+                )
             return cls(directory, whoosh_index.open_dir(str(directory)), lock_timeout, new_schema)
         directory.mkdir(parents=True, exist_ok=True)
         return cls(directory, whoosh_index.create_in(str(directory), new_schema), lock_timeout)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *,
-             lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Index:
+    def open(
+        cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ) -> Index:
         """Returns the index at `path`; raises IndexNotFoundError or IncompatibleIndexError."""
         directory = Path(path)
         if not whoosh_index.exists_in(str(directory)):
             raise IndexNotFoundError(
-                f"no index at {directory}; build one with `newssearch index --index {directory}`")
+                f"no index at {directory}; build one with `newssearch index --index {directory}`"
+            )
         rebuild = f"rebuild it with `newssearch index --rebuild --index {directory} PATH...`"
         try:
             ix = whoosh_index.open_dir(str(directory))
@@ -113,11 +124,15 @@ class Index:
                 f"cannot read the index at {directory} ({type(e).__name__}: {e}); {rebuild}"
             ) from None
         if analyzer is None or analyzer.format_version != schema.FORMAT_VERSION:
-            found = "not a newssearch index" if analyzer is None else (
-                f"format {analyzer.format_version}")
+            found = (
+                "not a newssearch index"
+                if analyzer is None
+                else (f"format {analyzer.format_version}")
+            )
             raise IncompatibleIndexError(
                 f"the index at {directory} is {found}; this newssearch reads format "
-                f"{schema.FORMAT_VERSION}: {rebuild}")
+                f"{schema.FORMAT_VERSION}: {rebuild}"
+            )
         return cls(directory, ix, lock_timeout)
 
     @property
@@ -127,8 +142,13 @@ class Index:
         assert found is not None
         return found.language
 
-    def add(self, items: Iterable[Document | Rejected], *, strict: bool = False,
-            progress: Callable[[int], None] | None = None) -> IndexReport:
+    def add(
+        self,
+        items: Iterable[Document | Rejected],
+        *,
+        strict: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> IndexReport:
         """Returns what was done after adding new ids, replacing changed ones and skipping the rest.
 
         Items are Documents or Rejected records (as `load_documents` yields them); everything is
@@ -146,8 +166,10 @@ class Index:
             seen: dict[str, str] = {}
             for count, item in enumerate(items, start=1):
                 if isinstance(item, Document) and item.id in seen:
-                    item = Rejected(item.origin or item.id,
-                                    f"duplicate id {item.id!r} (first at {seen[item.id]})")
+                    item = Rejected(
+                        item.origin or item.id,
+                        f"duplicate id {item.id!r} (first at {seen[item.id]})",
+                    )
                 if isinstance(item, Rejected):
                     if strict:
                         raise DocumentError(str(item))
@@ -177,15 +199,17 @@ class Index:
             writer.commit()
         else:
             writer.cancel()
-        return IndexReport(added, updated, unchanged, tuple(rejected),
-                           time.perf_counter() - started)
+        return IndexReport(
+            added, updated, unchanged, tuple(rejected), time.perf_counter() - started
+        )
 
     def delete(self, ids: Sequence[str]) -> list[str]:
         """Returns the ids that were deleted (the others were not in the index)."""
         writer = self._writer()
         try:
-            deleted = [doc_id for doc_id in dict.fromkeys(ids)
-                       if writer.delete_by_term("id", doc_id)]
+            deleted = [
+                doc_id for doc_id in dict.fromkeys(ids) if writer.delete_by_term("id", doc_id)
+            ]
         except BaseException:
             writer.cancel()
             raise
@@ -195,15 +219,32 @@ class Index:
             writer.cancel()
         return deleted
 
-    def search(self, query: str, limit: int = 10, offset: int = 0, date_from: str | None = None,
-               date_to: str | None = None, sort: str = "relevance", match: str = "all",
-               snippets: bool = True) -> SearchResults:
+    def search(
+        self,
+        query: str,
+        limit: int = 10,
+        offset: int = 0,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        sort: str = "relevance",
+        match: str = "all",
+        snippets: bool = True,
+    ) -> SearchResults:
         """Returns the hits for `query`, ranked (see `newssearch.search.run`)."""
         from newssearch import search
 
-        return search.run(self._current_searcher(), self.language, query, limit=limit,
-                          offset=offset, date_from=date_from, date_to=date_to, sort=sort,
-                          match=match, snippets=snippets)
+        return search.run(
+            self._current_searcher(),
+            self.language,
+            query,
+            limit=limit,
+            offset=offset,
+            date_from=date_from,
+            date_to=date_to,
+            sort=sort,
+            match=match,
+            snippets=snippets,
+        )
 
     def stats(self) -> IndexStats:
         """Returns what the index holds, read from its last commit."""
@@ -260,7 +301,8 @@ class Index:
         except LockError:
             raise IndexLockedError(
                 f"the index at {self.path} is locked by another writer "
-                f"(waited {self._lock_timeout:g} s); try again when it has finished") from None
+                f"(waited {self._lock_timeout:g} s); try again when it has finished"
+            ) from None
 
     def _fingerprints(self) -> dict[str, bytes]:
         """Returns id -> fingerprint for every live document of the last commit."""

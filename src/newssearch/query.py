@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from whoosh import matching
 from whoosh import query as wq
@@ -24,12 +24,19 @@ from newssearch.errors import DateError, QuerySyntaxError
 
 TITLE_BOOST = 2.0
 TEXT = None  # the field of a word without `field:`: title and body together
-FIELDS = {"title": "title", "body": "body", "tag": "tag", "source": "source", "id": "id",
-          "date": "date"}
+FIELDS = {
+    "title": "title",
+    "body": "body",
+    "tag": "tag",
+    "source": "source",
+    "id": "id",
+    "date": "date",
+}
 _KEYWORD_FIELDS = ("tag", "source", "id")
 
 
 # ---- the tree ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Term:
@@ -101,7 +108,7 @@ class Not:
         return f"NOT {self.child}"
 
 
-Node = Union[Term, Phrase, Prefix, Dates, And, Or, Not]
+Node = Term | Phrase | Prefix | Dates | And | Or | Not
 
 
 def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix]:
@@ -114,6 +121,7 @@ def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix]:
 
 
 # ---- text -> tokens ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Token:
@@ -147,8 +155,9 @@ def _tokens(text: str) -> list[_Token]:
             end = slop.end() if slop else close + 1
             if not slop and text.startswith("~", end):
                 raise QuerySyntaxError(text, end, "'~' after a phrase needs a number, as in ~3")
-            tokens.append(_Token("PHRASE", text[pos + 1:close], pos,
-                                 int(slop.group(1)) if slop else 0))
+            tokens.append(
+                _Token("PHRASE", text[pos + 1 : close], pos, int(slop.group(1)) if slop else 0)
+            )
             pos = end
         elif char == "-":
             if pos + 1 >= n or text[pos + 1].isspace():
@@ -159,7 +168,8 @@ def _tokens(text: str) -> list[_Token]:
             name = field.group(1)
             if name not in FIELDS:
                 raise QuerySyntaxError(
-                    text, pos, f"unknown field '{name}:' (known: {', '.join(FIELDS)})")
+                    text, pos, f"unknown field '{name}:' (known: {', '.join(FIELDS)})"
+                )
             tokens.append(_Token("FIELD", name, pos))
             pos = field.end()
             if pos >= n or text[pos].isspace() or text[pos] == ")":
@@ -170,8 +180,8 @@ def _tokens(text: str) -> list[_Token]:
                 tokens.append(_Token("DATE", value.group(), pos))
                 pos = value.end()
         else:
-            end = _BARE_END.search(text, pos)
-            stop = end.start() if end else n
+            boundary = _BARE_END.search(text, pos)
+            stop = boundary.start() if boundary else n
             word = text[pos:stop]
             kind = word if word in ("AND", "OR", "NOT") else "WORD"
             tokens.append(_Token(kind, word, pos))
@@ -191,8 +201,9 @@ class _Parser:
         self.i = 0
         self.any = match == "any"
         self.group_field: str | None = TEXT  # the field of the innermost `field:( ... )`
-        self.stopwords = (frozenset(stopwords_for_language(language))
-                          if has_stopwords(language) else frozenset())
+        self.stopwords = (
+            frozenset(stopwords_for_language(language)) if has_stopwords(language) else frozenset()
+        )
 
     def fail(self, pos: int, reason: str) -> QuerySyntaxError:
         return QuerySyntaxError(self.text, pos, reason)
@@ -243,8 +254,11 @@ class _Parser:
         # but noise to such an OR; it is dropped unless nothing else is left (`the` alone works).
         excluded = [n for n in items if isinstance(n, Not)]
         wanted = [n for n in items if not isinstance(n, Not)]
-        content = [n for n in wanted if not (isinstance(n, Term) and n.field is TEXT
-                                             and n.word in self.stopwords)] or wanted
+        content = [
+            n
+            for n in wanted
+            if not (isinstance(n, Term) and n.field is TEXT and n.word in self.stopwords)
+        ] or wanted
         if not content:
             return And(tuple(excluded)) if len(excluded) > 1 else excluded[0]
         either = content[0] if len(content) == 1 else Or(tuple(content))
@@ -313,8 +327,11 @@ class _Parser:
             return Prefix(value, field) if prefix else Term(value, field)
         found = words(body)
         if not found:
-            reason = "'*' needs a prefix before it" if prefix and not body else (
-                f"no searchable word in {text!r}: a word is a run of letters and digits")
+            reason = (
+                "'*' needs a prefix before it"
+                if prefix and not body
+                else (f"no searchable word in {text!r}: a word is a run of letters and digits")
+            )
             raise self.fail(token.pos, reason)
         if prefix:
             if len(found) > 1:
@@ -359,9 +376,13 @@ def _date_range(text: str) -> DateRange:
         return found
     for op in (">=", "<=", ">", "<"):
         if text.startswith(op):
-            date = PartialDate.parse(text[len(op):])
-            return {">=": DateRange(date.start, None), ">": DateRange(date.end + 1, None),
-                    "<=": DateRange(None, date.end), "<": DateRange(None, date.start - 1)}[op]
+            date = PartialDate.parse(text[len(op) :])
+            return {
+                ">=": DateRange(date.start, None),
+                ">": DateRange(date.end + 1, None),
+                "<=": DateRange(None, date.end),
+                "<": DateRange(None, date.start - 1),
+            }[op]
     date = PartialDate.parse(text)
     return DateRange(date.start, date.end)
 
@@ -378,6 +399,7 @@ def parse(text: str, match: str = "all", language: str = "english") -> Node:
 
 
 # ---- tree -> whoosh ------------------------------------------------------------------------
+
 
 def to_whoosh(node: Node, language: str) -> Any:
     """Returns the whoosh query that matches what `node` means, stemming words in `language`."""
@@ -396,14 +418,22 @@ def _compile(node: Node, stem: Any) -> Any:
         return _any([wq.Term(f, stem(node.word), boost=b) for f, b in _text_fields(node.field)])
     if isinstance(node, Phrase):
         stems = [stem(w) for w in node.words]
-        return _any([wq.Phrase(f, stems, slop=node.slop + 1, boost=b)
-                     for f, b in _text_fields(node.field)])
+        return _any(
+            [wq.Phrase(f, stems, slop=node.slop + 1, boost=b) for f, b in _text_fields(node.field)]
+        )
     if isinstance(node, Prefix):
         if node.field in _KEYWORD_FIELDS:
             return wq.ConstantScoreQuery(wq.Prefix(node.field, node.prefix), 0.0)
-        return _any([q for f, b in _text_fields(node.field)
-                     for q in (wq.Prefix(f, node.prefix, boost=b),
-                               wq.Term(f, stem(node.prefix), boost=b))])
+        return _any(
+            [
+                q
+                for f, b in _text_fields(node.field)
+                for q in (
+                    wq.Prefix(f, node.prefix, boost=b),
+                    wq.Term(f, stem(node.prefix), boost=b),
+                )
+            ]
+        )
     if isinstance(node, Dates):
         return DateOverlap(node.range)
     if isinstance(node, And):
@@ -450,9 +480,16 @@ class DateOverlap(wq.Query):  # type: ignore[misc]
         low = schema.UNDATED + 1 if self.range.low is None else self.range.low
         high = self.range.high
         deleted = reader.is_deleted if reader.has_deletions() else None
-        ids = [doc for doc in range(reader.doc_count_all())
-               if starts[doc] != schema.UNDATED and ends[doc] >= low
-               and (high is None or starts[doc] <= high)
-               and not (deleted and deleted(doc))]
-        return (matching.ConstantScoreWrapperMatcher(matching.ListMatcher(ids), 0.0) if ids
-                else matching.NullMatcher())
+        ids = [
+            doc
+            for doc in range(reader.doc_count_all())
+            if starts[doc] != schema.UNDATED
+            and ends[doc] >= low
+            and (high is None or starts[doc] <= high)
+            and not (deleted and deleted(doc))
+        ]
+        return (
+            matching.ConstantScoreWrapperMatcher(matching.ListMatcher(ids), 0.0)
+            if ids
+            else matching.NullMatcher()
+        )

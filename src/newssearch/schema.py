@@ -32,16 +32,28 @@ class NewsAnalyzer(analysis.Composable):  # type: ignore[misc]
         self.format_version = format_version
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, NewsAnalyzer) and self.language == other.language
-                and self.format_version == other.format_version)
+        return (
+            isinstance(other, NewsAnalyzer)
+            and self.language == other.language
+            and self.format_version == other.format_version
+        )
 
     def __hash__(self) -> int:
         return hash((self.language, self.format_version))
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False,
-                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
-                 start_char: int = 0, tokenize: bool = True, mode: str = "",
-                 **kwargs: Any) -> Iterator[analysis.Token]:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[analysis.Token]:
         stem = text_analysis.stemmer(self.language).stem
         token = analysis.Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for pos, (start, end, word) in enumerate(text_analysis.spans(value)):

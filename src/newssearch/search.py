@@ -47,9 +47,19 @@ class SearchResults:
     hits: tuple[Hit, ...]
 
 
-def run(searcher: Any, language: str, text: str, *, limit: int = 10, offset: int = 0,
-        date_from: str | None = None, date_to: str | None = None, sort: str = "relevance",
-        match: str = "all", snippets: bool = True) -> SearchResults:
+def run(
+    searcher: Any,
+    language: str,
+    text: str,
+    *,
+    limit: int = 10,
+    offset: int = 0,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    sort: str = "relevance",
+    match: str = "all",
+    snippets: bool = True,
+) -> SearchResults:
     """Returns page `offset`..`offset+limit` of the hits for `text`.
 
     `date_from`/`date_to` bound the dates inclusively at their own precision (as `date:`).
@@ -68,12 +78,15 @@ def run(searcher: Any, language: str, text: str, *, limit: int = 10, offset: int
         tree = query.And((tree, query.Dates(bounds, f"[{date_from or '*'} TO {date_to or '*'}]")))
     matches, ids = _matches(searcher, query.to_whoosh(tree, language), sort == "relevance")
     page = _page(matches, ids, sort, offset, limit)
-    hits = tuple(_hit(searcher, docnum, score, tree, language, snippets) for score, _, docnum in page)
+    hits = tuple(
+        _hit(searcher, docnum, score, tree, language, snippets) for score, _, docnum in page
+    )
     return SearchResults(text, len(matches), (time.perf_counter() - started) * 1000, hits)
 
 
-def _matches(searcher: Any, whoosh_query: Any,
-             scored: bool) -> tuple[list[tuple[float, int, int]], Any]:
+def _matches(
+    searcher: Any, whoosh_query: Any, scored: bool
+) -> tuple[list[tuple[float, int, int]], Any]:
     """Returns (score, date start, docnum) of every match, and a docnum -> id lookup."""
     context = searcher.context(weighting=_WEIGHTING) if scored else searcher.boolean_context()
     matches: list[tuple[float, int, int]] = []
@@ -101,9 +114,11 @@ def _matches(searcher: Any, whoosh_query: Any,
     return matches, id_of
 
 
-def _page(matches: list[tuple[float, int, int]], id_of: Any, sort: str, offset: int,
-          limit: int) -> list[tuple[float, int, int]]:
+def _page(
+    matches: list[tuple[float, int, int]], id_of: Any, sort: str, offset: int, limit: int
+) -> list[tuple[float, int, int]]:
     """Returns the page of matches in order; only the top offset+limit and their ties are sorted."""
+
     def key(m: tuple[float, int, int]) -> tuple[Any, ...]:
         score, start, _ = m
         undated = start == schema.UNDATED
@@ -117,11 +132,12 @@ def _page(matches: list[tuple[float, int, int]], id_of: Any, sort: str, offset: 
     boundary = key(top[-1])
     tied = [m for m in matches if key(m) <= boundary] if len(top) == offset + limit else top
     tied.sort(key=lambda m: (*key(m), id_of(m[2])))
-    return tied[offset:offset + limit]
+    return tied[offset : offset + limit]
 
 
-def _hit(searcher: Any, docnum: int, score: float, tree: query.Node, language: str,
-         snippets: bool) -> Hit:
+def _hit(
+    searcher: Any, docnum: int, score: float, tree: query.Node, language: str, snippets: bool
+) -> Hit:
     stored = searcher.stored_fields(docnum)
     body = stored.get("body") or ""
     meta = json.loads(stored.get("meta") or "{}")

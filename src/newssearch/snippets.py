@@ -54,8 +54,9 @@ def make_snippet(body: str, tree: Node, language: str, width: int = WIDTH) -> Sn
     return _cut(body, start, end, [m for m in marks if start <= m[0] and m[1] <= end])
 
 
-def _marks(tokens: list[tuple[int, int, str]], tree: Node,
-           language: str) -> list[tuple[int, int, object]]:
+def _marks(
+    tokens: list[tuple[int, int, str]], tree: Node, language: str
+) -> list[tuple[int, int, object]]:
     """Returns (start, end, leaf) for every match in the body, sorted, not overlapping."""
     stem = stemmer(language).stem
     stems = [stem(word) for _, _, word in tokens]
@@ -66,8 +67,8 @@ def _marks(tokens: list[tuple[int, int, str]], tree: Node,
         if isinstance(leaf, Phrase):
             wanted = [stem(w) for w in leaf.words]
             for first, last in _phrase_matches(stems, wanted, leaf.slop):
-                if not any(taken[first:last + 1]):
-                    taken[first:last + 1] = [True] * (last + 1 - first)
+                if not any(taken[first : last + 1]):
+                    taken[first : last + 1] = [True] * (last + 1 - first)
                     found.append((tokens[first][0], tokens[last][1], leaf))
     singles: dict[str, object] = {}
     prefixes: list[tuple[str, str, object]] = []
@@ -79,10 +80,11 @@ def _marks(tokens: list[tuple[int, int, str]], tree: Node,
     for i, token_stem in enumerate(stems):
         if taken[i]:
             continue
-        leaf = singles.get(token_stem) or next(
-            (p[2] for p in prefixes if token_stem.startswith(p[0]) or token_stem == p[1]), None)
-        if leaf is not None:
-            found.append((tokens[i][0], tokens[i][1], leaf))
+        hit = singles.get(token_stem) or next(
+            (p[2] for p in prefixes if token_stem.startswith(p[0]) or token_stem == p[1]), None
+        )
+        if hit is not None:
+            found.append((tokens[i][0], tokens[i][1], hit))
     return sorted(found, key=lambda m: m[0])
 
 
@@ -94,8 +96,9 @@ def _phrase_matches(stems: list[str], wanted: list[str], slop: int) -> list[tupl
             continue
         at = first
         for word in wanted[1:]:
-            at = next((j for j in range(at + 1, min(at + slop + 2, len(stems)))
-                       if stems[j] == word), -1)
+            at = next(
+                (j for j in range(at + 1, min(at + slop + 2, len(stems))) if stems[j] == word), -1
+            )
             if at < 0:
                 break
         if at >= 0:
@@ -103,8 +106,9 @@ def _phrase_matches(stems: list[str], wanted: list[str], slop: int) -> list[tupl
     return found
 
 
-def _window(body: str, tokens: list[tuple[int, int, str]],
-            marks: list[tuple[int, int, object]], width: int) -> tuple[int, int]:
+def _window(
+    body: str, tokens: list[tuple[int, int, str]], marks: list[tuple[int, int, object]], width: int
+) -> tuple[int, int]:
     """Returns body offsets of the window: most distinct leaves, then most marks, then first."""
     if not marks:
         return _snap(body, tokens, 0, width)
@@ -135,8 +139,7 @@ def _snap(body: str, tokens: list[tuple[int, int, str]], start: int, end: int) -
     return start, end
 
 
-def _cut(body: str, start: int, end: int,
-         marks: list[tuple[int, int, object]]) -> Snippet:
+def _cut(body: str, start: int, end: int, marks: list[tuple[int, int, object]]) -> Snippet:
     """Returns the snippet of body[start:end], whitespace runs collapsed, `…` where trimmed."""
     text: list[str] = [ELLIPSIS] if start > 0 else []
     length = len(text)

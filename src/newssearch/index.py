@@ -252,8 +252,11 @@ class Index:
         reader = searcher.reader()
         first = last = None
         for sub, offset in searcher.leaf_searchers():
-            starts = sub.reader().column_reader("date_start")
-            for docnum in sub.reader().all_doc_ids():
+            sub_reader = sub.reader()
+            if not sub_reader.doc_count_all():
+                continue
+            starts = sub_reader.column_reader("date_start")
+            for docnum in sub_reader.all_doc_ids():
                 start = starts[docnum]
                 if start == schema.UNDATED:
                     continue

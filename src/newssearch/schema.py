@@ -73,7 +73,7 @@ class NewsAnalyzer(analysis.Composable):  # type: ignore[misc]
 def make_schema(language: str) -> fields.Schema:
     """Returns the schema of an index whose text is stemmed in `language`."""
     text_analysis.stemmer(language)  # raises ValueError for an unknown language
-    analyzer = NewsAnalyzer(language)
+    analyzer = NewsAnalyzer(language, FORMAT_VERSION)
     return fields.Schema(
         id=fields.ID(stored=True, unique=True, sortable=True),
         title=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),

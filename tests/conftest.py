@@ -1,0 +1,62 @@
+"""Shared fixtures: the seed folder, a hand-made corpus where every feature has an obvious answer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newssearch import Index, load_documents
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED_ID = "000_ddf5f41fb1d21a55"
+SHARED = ROOT.parent / "shared"
+
+# Eight articles: a stem collision (plan/plans/planned), a phrase that also occurs out of
+# order, dates either side of a month boundary at several precisions, an article with no
+# body, an undated one, tags and a source.
+ARTICLES = [
+    {"id": "a1", "title": "Cooperation plan signed", "date": "2019-10-31",
+     "body": "The ministers signed a cooperation plan for 2020. The plan covers training.",
+     "tags": ["defense"]},
+    {"id": "a2", "title": "Plans for the harbour", "date": "2019-11-01",
+     "body": "The city planned a new harbour; the plan of cooperation was delayed.",
+     "tags": ["ports", "Economy"]},
+    {"id": "a3", "title": "", "date": "2019-10",
+     "body": "Ministry of Defense officials met. The ministry for defense procurement was absent.",
+     "source": "Report.az"},
+    {"id": "a4", "title": "Grain exports rise", "date": "2019",
+     "body": "Wheat and corn exports rose sharply in the autumn.", "tags": ["grain", "wheat"]},
+    {"id": "a5", "title": "Briefly: army parade", "date": "2019-10-31T23:30:00-02:00",
+     "body": "", "tags": ["defense"]},
+    {"id": "a6", "title": "Café culture", "date": "2020-01-15",
+     "body": "A cafe in Nagorno-Karabakh reopened; Azerbaijan's officials attended.",
+     "source": "Report.az"},
+    {"id": "a7", "title": "Undated note", "date": None,
+     "body": "Defense cooperation between the two armies was discussed."},
+    {"id": "a8", "title": "Defence spending", "date": "2018-12-31T10:00:00",
+     "body": "Defense budgets and defensive planning were debated in the army committee."},
+]
+
+
+def write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def corpus_file(tmp_path: Path) -> Path:
+    return write_jsonl(tmp_path / "articles.jsonl", ARTICLES)
+
+
+@pytest.fixture(scope="module")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    """A read-only index of ARTICLES, built once per test module."""
+    folder = tmp_path_factory.mktemp("corpus")
+    source = write_jsonl(folder / "articles.jsonl", ARTICLES)
+    index = Index.create(folder / "index")
+    report = index.add(load_documents(source))
+    assert (report.added, report.rejected) == (len(ARTICLES), ())
+    return index

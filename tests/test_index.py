@@ -1,0 +1,240 @@
+"""The on-disk index: add / update / unchanged / delete, format check, crashes, concurrent writers."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ARTICLES, SEED_ID, SEEDS, write_jsonl
+
+from newssearch import (
+    Document,
+    DocumentError,
+    IncompatibleIndexError,
+    Index,
+    IndexLockedError,
+    IndexNotFoundError,
+    NewssearchError,
+    PartialDate,
+    Rejected,
+    load_documents,
+)
+from newssearch import schema as ns_schema
+
+
+def ids(index: Index, query: str) -> list[str]:
+    return [hit.id for hit in index.search(query, limit=100, snippets=False).hits]
+
+
+def test_add_then_readd_reports_unchanged(tmp_path: Path, corpus_file: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    first = index.add(load_documents(corpus_file))
+    assert (first.added, first.updated, first.unchanged, first.rejected) == (8, 0, 0, ())
+    again = Index.open(tmp_path / "ix").add(load_documents(corpus_file))
+    assert (again.added, again.updated, again.unchanged, again.rejected) == (0, 0, 8, ())
+    assert index.stats().documents == 8
+
+
+def test_changed_document_replaces_the_old_one(tmp_path: Path, corpus_file: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add(load_documents(corpus_file))
+    changed = [dict(a) for a in ARTICLES]
+    changed[3]["body"] = "Barley exports fell."
+    report = index.add(load_documents(write_jsonl(tmp_path / "changed.jsonl", changed)))
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 7)
+    assert ids(index, "barley") == ["a4"]
+    assert ids(index, "wheat") == []  # the old body is gone, the title has no wheat
+    assert index.stats().documents == 8
+
+
+def test_delete(tmp_path: Path, corpus_file: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add(load_documents(corpus_file))
+    assert index.delete(["a1", "nope", "a1"]) == ["a1"]
+    assert sorted(ids(index, "cooperation")) == ["a2", "a7"]
+    assert index.stats().documents == 7
+    assert Index.open(tmp_path / "ix").stats().documents == 7
+
+
+def test_rejections_are_reported_and_the_rest_committed(tmp_path: Path) -> None:
+    source = tmp_path / "mixed.jsonl"
+    source.write_text(
+        '{"id": "good1", "body": "alpha"}\n'
+        "not json\n"
+        '{"id": "bad-date", "body": "beta", "date": "2019-13"}\n'
+        '{"id": "good2", "body": "gamma", "date": "2019-10"}\n'
+        '{"id": "good1", "body": "duplicate"}\n',
+        encoding="utf-8",
+    )
+    index = Index.create(tmp_path / "ix")
+    report = index.add(load_documents(source))
+    assert (report.added, report.unchanged) == (2, 0)
+    assert [str(r) for r in report.rejected] == [
+        f"{source}:2: not JSON: Expecting value at column 1",
+        f"{source}:3: impossible date: '2019-13' (month 13)",
+        f"{source}:5: duplicate id 'good1' (first at {source}:1)",
+    ]
+    assert ids(index, "alpha OR gamma") == ["good2", "good1"]
+
+
+def test_strict_commits_nothing(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    items = [Document(id="x", body="alpha"), Rejected("f.jsonl:2", "not JSON")]
+    with pytest.raises(DocumentError, match=r"^f.jsonl:2: not JSON$"):
+        index.add(items, strict=True)
+    assert index.stats().documents == 0
+
+
+def test_rebuild_replaces_everything_in_one_commit(tmp_path: Path, corpus_file: Path) -> None:
+    Index.create(tmp_path / "ix").add(load_documents(corpus_file))
+    reader = Index.open(tmp_path / "ix")
+    rebuilt = Index.create(tmp_path / "ix", "german", overwrite=True)
+    assert reader.stats().documents == 8  # nothing changes before the rebuild commits
+    report = rebuilt.add(load_documents(SEEDS))
+    assert (report.added, report.unchanged) == (1, 0)
+    reopened = Index.open(tmp_path / "ix")
+    assert reopened.language == "german"
+    assert reopened.stats().documents == 1
+    assert ids(reopened, "kooperation OR cooperation") == [SEED_ID]
+
+
+def test_create_refuses_to_overwrite_and_open_needs_an_index(tmp_path: Path) -> None:
+    Index.create(tmp_path / "ix")
+    with pytest.raises(NewssearchError, match="already exists"):
+        Index.create(tmp_path / "ix")
+    with pytest.raises(IndexNotFoundError, match="no index at"):
+        Index.open(tmp_path / "missing")
+    with pytest.raises(NewssearchError, match="unknown language 'klingon'"):
+        Index.create(tmp_path / "other", "klingon")
+
+
+def test_an_index_from_another_format_version_says_how_to_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ns_schema, "FORMAT_VERSION", 0)
+    Index.create(tmp_path / "ix").add([Document(id="x", body="alpha")])
+    monkeypatch.undo()
+    with pytest.raises(IncompatibleIndexError) as caught:
+        Index.open(tmp_path / "ix")
+    assert str(caught.value) == (
+        f"the index at {tmp_path / 'ix'} is format 0; this newssearch reads format "
+        f"{ns_schema.FORMAT_VERSION}: rebuild it with "
+        f"`newssearch index --rebuild --index {tmp_path / 'ix'} PATH...`"
+    )
+
+
+def test_stats(tmp_path: Path, corpus_file: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add(load_documents(corpus_file))
+    stats = index.stats()
+    assert (stats.documents, stats.date_min, stats.date_max) == (8, "2018-12-31T10:00:00", "2020-01-15")
+    assert (stats.language, stats.segments) == ("english", 1)
+    assert stats.size_bytes == sum(f.stat().st_size for f in (tmp_path / "ix").iterdir())
+    assert stats.distinct_terms > 50
+
+
+def test_document_needs_text_and_id() -> None:
+    with pytest.raises(DocumentError, match="no text"):
+        Document(id="x", title=" ", body="")
+    with pytest.raises(DocumentError, match="missing id"):
+        Document(id="", body="text")
+    assert Document(id="x", body="b", date=PartialDate.parse("2019")).date == PartialDate.parse("2019")
+
+
+# ---- crashes and concurrency, with real processes ------------------------------------------
+
+_SLOW_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from newssearch import Document, Index
+
+    def docs():
+        for n in range(int(sys.argv[2])):
+            if n == 5:
+                print("writing", flush=True)
+            time.sleep(float(sys.argv[3]))
+            yield Document(id=f"{sys.argv[5]}-{n}", body=f"slow document number {n}")
+        print("committing", flush=True)
+
+    report = Index.open(sys.argv[1], lock_timeout=float(sys.argv[4])).add(docs())
+    print(report.summary(), flush=True)
+    """
+)
+
+
+def _start_writer(
+    index_dir: Path, count: int, delay: float, prefix: str = "slow"
+) -> subprocess.Popen[str]:
+    args = [str(index_dir), str(count), str(delay), "10", prefix]
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_WRITER, *args],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "writing\n"
+    return process
+
+
+def _finish(process: subprocess.Popen[str]) -> str:
+    """Returns what the process printed after "writing", once it has ended."""
+    assert process.stdout is not None
+    with process.stdout:
+        output = process.stdout.read()
+    process.wait(timeout=30)
+    return output
+
+
+def test_a_writer_killed_mid_run_leaves_the_last_commit_searchable(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add(load_documents(SEEDS))
+    documents = 1
+    # Killed while adding, then at several moments of its commit.
+    for run, (wait_for, after) in enumerate(
+        [("writing", 0.2), ("committing", 0.0), ("committing", 0.05), ("committing", 0.15)]
+    ):
+        writer = _start_writer(tmp_path / "ix", 2_000, 0.0, prefix=f"run{run}")
+        assert writer.stdout is not None
+        if wait_for == "committing":
+            assert writer.stdout.readline() == "committing\n"
+        time.sleep(after)
+        writer.send_signal(signal.SIGKILL)
+        _finish(writer)
+        reopened = Index.open(tmp_path / "ix")
+        assert ids(reopened, "cooperation plan") == [SEED_ID]
+        now = reopened.stats().documents
+        assert now in (documents, documents + 2_000)  # the last commit, or the whole new one
+        if now > documents:
+            assert ids(reopened, f'"slow document number 1999" id:run{run}-1999') == [
+                f"run{run}-1999"
+            ]
+        documents = now
+    # The lock died with the writer: the next writer proceeds.
+    report = Index.open(tmp_path / "ix").add([Document(id="after", body="after the crash")])
+    assert report.added == 1
+
+
+def test_a_second_writer_fails_clearly_or_waits_and_loses_nothing(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add(load_documents(SEEDS))
+    first = _start_writer(tmp_path / "ix", 40, 0.05)
+    impatient = Index.open(tmp_path / "ix", lock_timeout=0.2)
+    with pytest.raises(IndexLockedError) as caught:
+        impatient.add([Document(id="second", body="second writer")])
+    assert str(caught.value) == (
+        f"the index at {tmp_path / 'ix'} is locked by another writer (waited 0.2 s); "
+        "try again when it has finished"
+    )
+    patient = Index.open(tmp_path / "ix", lock_timeout=30)
+    report = patient.add([Document(id="second", body="second writer")])
+    assert report.added == 1
+    assert _finish(first).startswith("committing\nadded 40, updated 0, unchanged 0, rejected 0 in ")
+    assert first.returncode == 0
+    final = Index.open(tmp_path / "ix")
+    assert final.stats().documents == 1 + 40 + 1
+    assert ids(final, "second writer") == ["second"]

@@ -1,4 +1,4 @@
-"""Shared fixtures: the seed folder, a hand-made corpus where every feature has an obvious answer."""
+"""Shared fixtures: the seed folder, and a hand-made corpus where every answer is obvious."""
 
 from __future__ import annotations
 
@@ -18,26 +18,60 @@ SHARED = ROOT.parent / "shared"
 # order, dates either side of a month boundary at several precisions, an article with no
 # body, an undated one, tags and a source.
 ARTICLES = [
-    {"id": "a1", "title": "Cooperation plan signed", "date": "2019-10-31",
-     "body": "The ministers signed a cooperation plan for 2020. The plan covers training.",
-     "tags": ["defense"]},
-    {"id": "a2", "title": "Plans for the harbour", "date": "2019-11-01",
-     "body": "The city planned a new harbour; the plan of cooperation was delayed.",
-     "tags": ["ports", "Economy"]},
-    {"id": "a3", "title": "", "date": "2019-10",
-     "body": "Ministry of Defense officials met. The ministry for defense procurement was absent.",
-     "source": "Report.az"},
-    {"id": "a4", "title": "Grain exports rise", "date": "2019",
-     "body": "Wheat and corn exports rose sharply in the autumn.", "tags": ["grain", "wheat"]},
-    {"id": "a5", "title": "Briefly: army parade", "date": "2019-10-31T23:30:00-02:00",
-     "body": "", "tags": ["defense"]},
-    {"id": "a6", "title": "Café culture", "date": "2020-01-15",
-     "body": "A cafe in Nagorno-Karabakh reopened; Azerbaijan's officials attended.",
-     "source": "Report.az"},
-    {"id": "a7", "title": "Undated note", "date": None,
-     "body": "Defense cooperation between the two armies was discussed."},
-    {"id": "a8", "title": "Defence spending", "date": "2018-12-31T10:00:00",
-     "body": "Defense budgets and defensive planning were debated in the army committee."},
+    {
+        "id": "a1",
+        "title": "Cooperation plan signed",
+        "date": "2019-10-31",
+        "body": "The ministers signed a cooperation plan for 2020. The plan covers training.",
+        "tags": ["defense"],
+    },
+    {
+        "id": "a2",
+        "title": "Plans for the harbour",
+        "date": "2019-11-01",
+        "body": "The city planned a new harbour; the plan of cooperation was delayed.",
+        "tags": ["ports", "Economy"],
+    },
+    {
+        "id": "a3",
+        "title": "",
+        "date": "2019-10",
+        "body": "Ministry of Defense officials met. Defense of the ministry was absent.",
+        "source": "Report.az",
+    },
+    {
+        "id": "a4",
+        "title": "Grain exports rise",
+        "date": "2019",
+        "body": "Wheat and corn exports rose sharply in the autumn.",
+        "tags": ["grain", "wheat"],
+    },
+    {
+        "id": "a5",
+        "title": "Briefly: army parade",
+        "date": "2019-10-31T23:30:00-02:00",
+        "body": "",
+        "tags": ["defense"],
+    },
+    {
+        "id": "a6",
+        "title": "Café culture",
+        "date": "2020-01-15",
+        "body": "A cafe in Nagorno-Karabakh reopened; Azerbaijan's officials attended.",
+        "source": "Report.az",
+    },
+    {
+        "id": "a7",
+        "title": "Undated note",
+        "date": None,
+        "body": "Defense cooperation between the two armies was discussed.",
+    },
+    {
+        "id": "a8",
+        "title": "Defence spending",
+        "date": "2018-12-31T10:00:00",
+        "body": "Defense budgets and defensive planning were debated by the ministry for defense.",
+    },
 ]
 
 

@@ -1,4 +1,4 @@
-"""The on-disk index: add / update / unchanged / delete, format check, crashes, concurrent writers."""
+"""The on-disk index: add, update, unchanged, delete, format check, crashes, two writers."""
 
 from __future__ import annotations
 
@@ -132,7 +132,11 @@ def test_stats(tmp_path: Path, corpus_file: Path) -> None:
     index = Index.create(tmp_path / "ix")
     index.add(load_documents(corpus_file))
     stats = index.stats()
-    assert (stats.documents, stats.date_min, stats.date_max) == (8, "2018-12-31T10:00:00", "2020-01-15")
+    assert (stats.documents, stats.date_min, stats.date_max) == (
+        8,
+        "2018-12-31T10:00:00",
+        "2020-01-15",
+    )
     assert (stats.language, stats.segments) == ("english", 1)
     assert stats.size_bytes == sum(f.stat().st_size for f in (tmp_path / "ix").iterdir())
     assert stats.distinct_terms > 50
@@ -143,7 +147,9 @@ def test_document_needs_text_and_id() -> None:
         Document(id="x", title=" ", body="")
     with pytest.raises(DocumentError, match="missing id"):
         Document(id="", body="text")
-    assert Document(id="x", body="b", date=PartialDate.parse("2019")).date == PartialDate.parse("2019")
+    assert Document(id="x", body="b", date=PartialDate.parse("2019")).date == PartialDate.parse(
+        "2019"
+    )
 
 
 # ---- crashes and concurrency, with real processes ------------------------------------------

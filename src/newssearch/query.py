@@ -414,7 +414,7 @@ def _text_fields(field: str | None) -> list[tuple[str, float]]:
 def _compile(node: Node, stem: Any) -> Any:
     if isinstance(node, Term):
         if node.field in _KEYWORD_FIELDS:
-            return wq.ConstantScoreQuery(wq.Term(node.field, node.word), 0.0)
+            return Unscored(wq.Term(node.field, node.word))
         return _any([wq.Term(f, stem(node.word), boost=b) for f, b in _text_fields(node.field)])
     if isinstance(node, Phrase):
         stems = [stem(w) for w in node.words]
@@ -423,7 +423,7 @@ def _compile(node: Node, stem: Any) -> Any:
         )
     if isinstance(node, Prefix):
         if node.field in _KEYWORD_FIELDS:
-            return wq.ConstantScoreQuery(wq.Prefix(node.field, node.prefix), 0.0)
+            return Unscored(wq.Prefix(node.field, node.prefix))
         return _any(
             [
                 q
@@ -435,20 +435,33 @@ def _compile(node: Node, stem: Any) -> Any:
             ]
         )
     if isinstance(node, Dates):
-        return DateOverlap(node.range)
+        return Unscored(DateOverlap(node.range))
     if isinstance(node, And):
         return wq.And([_compile(c, stem) for c in node.children])
     if isinstance(node, Or):
         return wq.Or([_compile(c, stem) for c in node.children])
-    return wq.Not(_compile(node.child, stem))
+    return Unscored(wq.Not(_compile(node.child, stem)))
 
 
 def _any(queries: list[Any]) -> Any:
     return queries[0] if len(queries) == 1 else wq.Or(queries)
 
 
+class Unscored(wq.WrappingQuery):  # type: ignore[misc]
+    """whoosh query: what the child matches, scoring 0 — for filters (keywords, dates, NOT).
+
+    (whoosh's ConstantScoreQuery turns a score of 0 into 1.)
+    """
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        found = self.child.matcher(searcher, context)
+        if isinstance(found, matching.NullMatcherClass):
+            return found
+        return matching.ConstantScoreWrapperMatcher(found, 0.0)
+
+
 class DateOverlap(wq.Query):  # type: ignore[misc]
-    """whoosh query: documents whose date interval overlaps a range. Scores 0: it only filters."""
+    """whoosh query: documents whose date interval overlaps a range."""
 
     def __init__(self, date_range: DateRange) -> None:
         self.range = date_range
@@ -488,8 +501,4 @@ class DateOverlap(wq.Query):  # type: ignore[misc]
             and (high is None or starts[doc] <= high)
             and not (deleted and deleted(doc))
         ]
-        return (
-            matching.ConstantScoreWrapperMatcher(matching.ListMatcher(ids), 0.0)
-            if ids
-            else matching.NullMatcher()
-        )
+        return matching.ListMatcher(ids) if ids else matching.NullMatcher()

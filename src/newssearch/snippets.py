@@ -31,7 +31,7 @@ class Snippet:
         """Returns the text marked up: `plain`, `ansi` (bold) or `html` (escaped, `<mark>`)."""
         if style not in _STYLES:
             raise ValueError(f"style must be one of {', '.join(_STYLES)}, not {style!r}")
-        escape = html.escape if style == "html" else str
+        escape = (lambda s: html.escape(s, quote=False)) if style == "html" else str
         if style == "plain":
             return self.text
         opening, closing = ("<mark>", "</mark>") if style == "html" else ("\x1b[1m", "\x1b[0m")

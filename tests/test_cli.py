@@ -1,0 +1,194 @@
+"""The command line through click's CliRunner, and once through the installed entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, SEED_ID, SEEDS
+
+from newssearch.cli import main
+
+SEED_TITLE = (
+    "The Minister of Defense of the Republic of Azerbaijan, Colonel General Zakir Hasanov has met"
+    " with…"
+)
+SEED_SNIPPET = (
+    "…and the Republic of Belarus signed the Bilateral Cooperation Plan for 2020. The plan provides"
+    " for the organization of mutual visits of expert groups, the conduct of joint combat training…"
+)
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory like a fresh checkout: ./seeds and no ./index yet."""
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSSEARCH_INDEX", raising=False)
+    return tmp_path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_first_query_builds_the_default_index_from_seeds(checkout: Path) -> None:
+    code, out, err = run("query", "cooperation plan")
+    assert code == 0
+    assert err.startswith("newssearch: no index at index yet; building it from seeds/\n")
+    assert err.splitlines()[1].startswith(
+        "newssearch: added 1, updated 0, unchanged 0, rejected 0 in "
+    )
+    lines = out.splitlines()
+    assert lines[0].startswith("1-1 of 1 hits (") and lines[0].endswith(" ms)")
+    assert lines[1:] == ["", f"1. 2019-10  {SEED_ID}  {SEED_TITLE}", f"   {SEED_SNIPPET}"]
+    assert (checkout / "index").is_dir()
+    code, _, err = run("query", "cooperation plan")
+    assert (code, err) == (0, "")
+
+
+def test_query_json(checkout: Path) -> None:
+    run("index")
+    code, out, _ = run("query", '"cooperation plan" AND date:2019', "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) == {"query", "total", "took_ms", "hits"}
+    assert (data["query"], data["total"]) == ('"cooperation plan" AND date:2019', 1)
+    (hit,) = data["hits"]
+    assert set(hit) == {"id", "title", "date", "score", "snippet"}
+    assert (hit["id"], hit["title"], hit["date"]) == (SEED_ID, SEED_TITLE, "2019-10")
+    assert hit["snippet"].count("<mark>Cooperation Plan</mark>") == 1
+    assert "<mark>" not in hit["snippet"].replace("<mark>Cooperation Plan</mark>", "")
+
+
+def test_query_options(checkout: Path) -> None:
+    run("index")
+    assert run("query", "cooperation", "--from", "2019-10-20", "--no-snippets")[1].splitlines()[
+        2:
+    ] == [f"1. 2019-10  {SEED_ID}  {SEED_TITLE}"]
+    assert run("query", "cooperation", "--to", "2019-09")[1].startswith("0 hits (")
+    assert run("query", "army belarus", "--match", "any", "--json")[1].count(SEED_ID) == 1
+    assert run("query", "belarus", "--offset", "1")[1].startswith("1 hits (")
+    code, _, err = run("query", "belarus", "--sort", "newest")
+    assert code == 2 and "Invalid value for '--sort'" in err
+
+
+def test_malformed_query_is_one_line_and_exit_2(checkout: Path) -> None:
+    run("index")
+    code, out, err = run("query", "(belarus OR armenia")
+    assert (code, out) == (2, "")
+    assert err == (
+        "newssearch: query error: unbalanced parenthesis: this '(' is never closed (at position 0)\n"
+    )
+
+
+def test_index_reports_rejections_and_exits_1(checkout: Path) -> None:
+    (checkout / "more.jsonl").write_text(
+        '{"id": "ok", "body": "fine text"}\n{"id": "bad", "date": "2019-13", "body": "x"}\n',
+        encoding="utf-8",
+    )
+    code, out, err = run("index", "seeds", "more.jsonl")
+    assert code == 1
+    assert err == "rejected more.jsonl:2: impossible date: '2019-13' (month 13)\n"
+    assert out.startswith("added 2, updated 0, unchanged 0, rejected 1 in ")
+    code, out, _ = run("index", "seeds", "more.jsonl")
+    assert code == 1 and out.startswith("added 0, updated 0, unchanged 2, rejected 1 in ")
+    code, out, err = run("index", "--strict", "more.jsonl")
+    assert (code, out) == (1, "")
+    assert err == "newssearch: more.jsonl:2: impossible date: '2019-13' (month 13)\n"
+
+
+def test_rebuild_and_language(checkout: Path) -> None:
+    run("index")
+    code, _, err = run("index", "--language", "german")
+    assert code == 1
+    assert err == (
+        "newssearch: the index at index stems in english; use --rebuild to rebuild it in german\n"
+    )
+    code, out, _ = run("index", "--rebuild", "--language", "german")
+    assert code == 0 and out.startswith("added 1, updated 0, unchanged 0, rejected 0")
+    assert json.loads(run("stats", "--json")[1])["language"] == "german"
+    code, _, err = run("index", "--language", "klingon")
+    assert code == 2 and "'klingon'; choose one of: arabic, armenian," in err
+
+
+def test_stats_and_delete(checkout: Path) -> None:
+    run("index")
+    stats = json.loads(run("stats", "--json")[1])
+    assert stats["documents"] == 1
+    assert (stats["date_min"], stats["date_max"], stats["language"]) == (
+        "2019-10",
+        "2019-10",
+        "english",
+    )
+    assert stats["size_bytes"] == sum(f.stat().st_size for f in (checkout / "index").iterdir())
+    assert run("stats")[1].splitlines()[:4] == [
+        "index:      index",
+        "documents:  1",
+        "dates:      2019-10 .. 2019-10",
+        f"size:       {stats['size_bytes'] / 1e6:.1f} MB ({stats['size_bytes']} bytes)",
+    ]
+    assert run("delete", SEED_ID, "nope") == (
+        1,
+        "deleted 1 of 2\n",
+        "newssearch: not in the index: nope\n",
+    )
+    assert run("query", "belarus")[1].startswith("0 hits (")
+
+
+def test_missing_index_is_one_line(checkout: Path) -> None:
+    assert run("stats", "--index", "elsewhere") == (
+        1,
+        "",
+        "newssearch: no index at elsewhere; build one with `newssearch index --index elsewhere`\n",
+    )
+
+
+def test_index_env_variable(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSSEARCH_INDEX", str(checkout / "custom"))
+    assert run("index")[0] == 0
+    assert (checkout / "custom").is_dir() and not (checkout / "index").exists()
+
+
+def test_every_command_has_help_and_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, command in main.commands.items():
+        assert command.help, name
+        assert f"newssearch {name} " in readme, name
+        for option in command.params:
+            for flag in option.opts:
+                if flag.startswith("--"):
+                    assert flag in readme, f"{name} {flag}"
+
+
+def test_installed_entry_point(checkout: Path) -> None:
+    script = Path(sys.executable).parent / "newssearch"
+    env = {k: v for k, v in os.environ.items() if k != "NEWSSEARCH_INDEX"}
+    done = subprocess.run(
+        [str(script), "query", "cooperation plan"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[2] == f"1. 2019-10  {SEED_ID}  {SEED_TITLE}"
+    module = subprocess.run(
+        [sys.executable, "-m", "newssearch", "query", "belarus)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert module.returncode == 2
+    assert module.stderr == (
+        "newssearch: query error: unbalanced parenthesis: this ')' has no '(' (at position 7)\n"
+    )

@@ -1,0 +1,52 @@
+"""The README's examples run as written, so the README cannot rot."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, SEED_ID, SEEDS
+
+from newssearch.cli import main
+from newssearch.query import parse
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_library_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (code,) = re.findall(r"```python\n(.*?)```", README, re.S)
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("1 ")
+    assert out[1].startswith(f"{SEED_ID} The Minister of Defense")
+
+
+def test_every_query_in_the_syntax_table_parses() -> None:
+    table = README.split("## Query syntax", 1)[1].strip().split("\n\n", 1)[0]
+    examples = [
+        q for row in table.splitlines()[2:] for q in re.findall(r"`([^`]+)`", row.split("|")[1])
+    ]
+    assert len(examples) >= 20
+    for example in examples:
+        parse(example)
+
+
+def test_cli_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["index"]).exit_code == 0
+    section = README.split("## Command line", 1)[1].split("## Query syntax", 1)[0]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
+    commands = re.findall(r"^newssearch (query|stats) (.*)$", block, re.M)
+    assert len(commands) == 3
+    for command, rest in commands:
+        args = [command, *re.findall(r"'[^']*'|\S+", rest)]
+        result = CliRunner().invoke(main, [a.strip("'") for a in args])
+        assert result.exit_code == 0, (args, result.output)

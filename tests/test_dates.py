@@ -14,7 +14,9 @@ from newssearch.errors import DateError, NewssearchError
 DAY = 86_400
 
 
-def ts(year: int, month: int = 1, day: int = 1, hour: int = 0, minute: int = 0, sec: int = 0):
+def ts(
+    year: int, month: int = 1, day: int = 1, hour: int = 0, minute: int = 0, sec: int = 0
+) -> int:
     """UTC seconds since 1970, computed independently of newssearch."""
     return calendar.timegm((year, month, day, hour, minute, sec, 0, 0, 0))
 
@@ -302,7 +304,14 @@ def test_a_month_overlaps_filters_of_every_precision(filter_: str, matches: bool
 def test_dates_sort_by_start_then_end() -> None:
     texts = ["2019-10-15", "2020", "2019-10", "2019", "2019-10-01T00:00:00Z", "2018-12-31"]
     ordered = [d.text for d in sorted(PartialDate.parse(t) for t in texts)]
-    assert ordered == ["2018-12-31", "2019", "2019-10-01T00:00:00Z", "2019-10", "2019-10-15", "2020"]
+    assert ordered == [
+        "2018-12-31",
+        "2019",
+        "2019-10-01T00:00:00Z",
+        "2019-10",
+        "2019-10-15",
+        "2020",
+    ]
 
 
 # --- DateRange ---------------------------------------------------------------------------

@@ -17,7 +17,8 @@ import snowballstemmer
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*")
 _ASCII_WORD = regex.compile(r"[a-z0-9]+")
 # The marks NFKD splits off Latin, Greek and Cyrillic letters; other scripts keep theirs.
-_ACCENTS = regex.compile(r"[\u0300-\u036f]+")
+# The breve of Cyrillic й and ў stays: they are letters of their own, not accented и and у.
+_ACCENTS = regex.compile(r"[\u0300-\u0305\u0307-\u036f]|(?<![иуИУ])\u0306")
 
 # Bounded by the vocabulary of what is indexed; cleared past this size to cap memory.
 _STEM_CACHE_LIMIT = 1_000_000

@@ -21,8 +21,12 @@ from newssearch.errors import DateError, DocumentError
 
 SUFFIXES = (".txt", ".jsonl", ".jsonl.gz")
 _HEADLINE_CHARS = 100
-_SEED_HEADER = re.compile(r"\s*date\s+(\S+)\s?")
-_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n\s*\n")
+_SEED_HEADER = re.compile(r"\s*date\s+(\d{4}-\d\d-\d\d \d\d:\d\d\S*|\S+)\s?")
+# A full stop ends a sentence unless it ends an initial (`U.S.`, `Z. Hasanov`) or a title.
+_SENTENCE_END = re.compile(
+    r"(?<!\b[A-Z])(?<!\b(?:Mr|Ms|Dr|St|Jr|Sr|Co|No|Mt))(?<!\b(?:Mrs|Inc|Ltd|Gen|Col))"
+    r"[.!?](?=\s)|\n\s*\n"
+)
 
 
 @dataclass(frozen=True)
@@ -103,11 +107,7 @@ def load_documents(*paths: str | os.PathLike[str]) -> Iterator[Document | Reject
 
 def _files(path: Path) -> Iterator[Path | Rejected]:
     if path.is_dir():
-        for root, dirs, names in os.walk(path):
-            dirs.sort()
-            for name in sorted(names):
-                if name.endswith(SUFFIXES):
-                    yield Path(root, name)
+        yield from sorted(p for p in path.rglob("*") if p.name.endswith(SUFFIXES) and p.is_file())
     elif path.is_file():
         if path.name.endswith(SUFFIXES):
             yield path
@@ -120,7 +120,7 @@ def _files(path: Path) -> Iterator[Path | Rejected]:
 def _read_seed(path: Path) -> Document | Rejected:
     origin = f"{path}:1"
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:
         return Rejected(
             origin, f"not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start})"
@@ -154,7 +154,7 @@ def _read_jsonl(path: Path) -> Iterator[Document | Rejected]:
 
 def _parse_record(raw: bytes, origin: str) -> Document | Rejected:
     try:
-        record = json.loads(raw.decode("utf-8"))
+        record = json.loads(raw.decode("utf-8-sig").rstrip("\r\n"))
     except UnicodeDecodeError as e:
         return Rejected(
             origin, f"not UTF-8 (byte 0x{e.object[e.start]:02x} at column {e.start + 1})"
@@ -173,11 +173,11 @@ def _document(record: dict[str, Any], origin: str) -> Document:
     doc_id = record.get("id")
     if isinstance(doc_id, int) and not isinstance(doc_id, bool):
         doc_id = str(doc_id)
-    if not isinstance(doc_id, str) or not doc_id.strip():
-        raise DocumentError(
-            "missing id" if doc_id in (None, "") else f"id must be a string, not {doc_id!r}"
-        )
-    body = next((record[k] for k in ("body", "text", "content") if record.get(k) is not None), "")
+    if doc_id is None or (isinstance(doc_id, str) and not doc_id.strip()):
+        raise DocumentError("missing id")
+    if not isinstance(doc_id, str):
+        raise DocumentError(f"id must be a string, not {doc_id!r}")
+    body = next((record[k] for k in ("body", "text", "content") if record.get(k)), "")
     tags = record.get("tags", record.get("topics")) or []
     date = record.get("date")
     for name, value in (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +17,7 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.index import LockError
 
-from newssearch import schema
+from newssearch import schema, segments
 from newssearch.documents import Document, Rejected
 from newssearch.errors import (
     DocumentError,
@@ -157,50 +157,32 @@ class Index:
         """
         started = time.perf_counter()
         writer = self._writer()
-        added = updated = unchanged = 0
-        rejected: list[Rejected] = []
+        replacing = self._replacement is not None
+        tally = _Tally()
         try:
-            if self._replacement is not None:
+            if replacing:
                 writer.schema = self._replacement
-            known = {} if self._replacement is not None else self._fingerprints()
-            seen: dict[str, str] = {}
-            for count, item in enumerate(items, start=1):
-                if isinstance(item, Document) and item.id in seen:
-                    item = Rejected(
-                        item.origin or item.id,
-                        f"duplicate id {item.id!r} (first at {seen[item.id]})",
-                    )
-                if isinstance(item, Rejected):
-                    if strict:
-                        raise DocumentError(str(item))
-                    rejected.append(item)
-                    continue
-                seen[item.id] = item.origin or item.id
-                fingerprint = item.fingerprint().encode()
-                previous = known.get(item.id)
-                if previous == fingerprint:
-                    unchanged += 1
-                else:
-                    if previous is None:
-                        added += 1
-                    else:
-                        writer.delete_by_term("id", item.id)
-                        updated += 1
-                    writer.add_document(**schema.document_fields(item))
-                if progress is not None and count % 1000 == 0:
-                    progress(count)
+            known = {} if replacing else self._fingerprints()
+            changed = tally.changed(items, known, writer, strict, progress)
+            new = segments.write_segments(
+                str(self.path), self._ix.indexname, writer.schema, changed
+            )
         except BaseException:
             writer.cancel()
             raise
-        if self._replacement is not None:
-            writer.commit(mergetype=writing.CLEAR)
+        if replacing:
+            writer.commit(mergetype=lambda _writer, _old: new)
             self._replacement = None
-        elif added or updated:
-            writer.commit()
+        elif new:
+            writer.commit(mergetype=lambda w, old: writing.MERGE_SMALL(w, old) + new)
         else:
             writer.cancel()
         return IndexReport(
-            added, updated, unchanged, tuple(rejected), time.perf_counter() - started
+            tally.added,
+            tally.updated,
+            tally.unchanged,
+            tuple(tally.rejected),
+            time.perf_counter() - started,
         )
 
     def delete(self, ids: Sequence[str]) -> list[str]:
@@ -319,6 +301,48 @@ class Index:
                 for docnum in segment_reader.all_doc_ids():
                     found[ids[docnum]] = prints[docnum]
         return found
+
+
+class _Tally:
+    """Sorts incoming items into added, updated, unchanged and rejected, counting as it goes."""
+
+    def __init__(self) -> None:
+        self.added = self.updated = self.unchanged = 0
+        self.rejected: list[Rejected] = []
+
+    def changed(
+        self,
+        items: Iterable[Document | Rejected],
+        known: dict[str, bytes],
+        writer: Any,
+        strict: bool,
+        progress: Callable[[int], None] | None,
+    ) -> Iterator[Document]:
+        """Yields the documents to write: new ids, and changed ones (their old version deleted)."""
+        seen: dict[str, str] = {}
+        for count, item in enumerate(items, start=1):
+            if isinstance(item, Document) and item.id in seen:
+                item = Rejected(
+                    item.origin or item.id, f"duplicate id {item.id!r} (first at {seen[item.id]})"
+                )
+            if isinstance(item, Rejected):
+                if strict:
+                    raise DocumentError(str(item))
+                self.rejected.append(item)
+                continue
+            seen[item.id] = item.origin or item.id
+            previous = known.get(item.id)
+            if previous == item.fingerprint().encode():
+                self.unchanged += 1
+            else:
+                if previous is None:
+                    self.added += 1
+                else:
+                    writer.delete_by_term("id", item.id)
+                    self.updated += 1
+                yield item
+            if progress is not None and count % 1000 == 0:
+                progress(count)
 
 
 def _leaves(reader: Any) -> list[tuple[Any, int]]:

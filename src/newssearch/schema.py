@@ -97,13 +97,13 @@ def analyzer_of(schema: fields.Schema) -> NewsAnalyzer | None:
 
 
 def document_fields(doc: Document) -> dict[str, Any]:
-    """Returns the whoosh field values that index `doc`."""
+    """Returns the whoosh field values that index `doc` (None: nothing to index)."""
     return {
         "id": doc.id,
         "title": doc.title,
         "body": doc.body,
-        "tag": ",".join(text_analysis.fold(t.strip()) for t in doc.tags if t.strip()),
-        "source": text_analysis.fold(doc.source.strip()),
+        "tag": ",".join(text_analysis.fold(t.strip()) for t in doc.tags if t.strip()) or None,
+        "source": text_analysis.fold(doc.source.strip()) or None,
         "date": doc.date.text if doc.date else None,
         "date_start": doc.date.start if doc.date else UNDATED,
         "date_end": doc.date.end if doc.date else UNDATED,

@@ -87,7 +87,8 @@ def test_malformed_query_is_one_line_and_exit_2(checkout: Path) -> None:
     code, out, err = run("query", "(belarus OR armenia")
     assert (code, out) == (2, "")
     assert err == (
-        "newssearch: query error: unbalanced parenthesis: this '(' is never closed (at position 0)\n"
+        "newssearch: query error: "
+        "unbalanced parenthesis: this '(' is never closed (at position 0)\n"
     )
 
 

@@ -33,6 +33,8 @@ FIELDS = {
     "date": "date",
 }
 _KEYWORD_FIELDS = ("tag", "source", "id")
+# A keyword value that would not read back as one bare word is printed quoted.
+_NEEDS_QUOTES = re.compile(r'[\s()"]|^-|\*$|^(?:AND|OR|NOT)$')
 
 
 # ---- the tree ------------------------------------------------------------------------------
@@ -46,7 +48,11 @@ class Term:
     field: str | None = TEXT
 
     def __str__(self) -> str:
-        return f"{self.field}:{self.word}" if self.field else self.word
+        if not self.field:
+            return self.word
+        if self.field in _KEYWORD_FIELDS and _NEEDS_QUOTES.search(self.word):
+            return f'{self.field}:"{self.word}"'
+        return f"{self.field}:{self.word}"
 
 
 @dataclass(frozen=True)
@@ -439,12 +445,19 @@ def _compile(node: Node, stem: Any) -> Any:
     if isinstance(node, And):
         return wq.And([_compile(c, stem) for c in node.children])
     if isinstance(node, Or):
-        return wq.Or([_compile(c, stem) for c in node.children])
+        return _Union([_compile(c, stem) for c in node.children])
     return Unscored(wq.Not(_compile(node.child, stem)))
 
 
 def _any(queries: list[Any]) -> Any:
-    return queries[0] if len(queries) == 1 else wq.Or(queries)
+    return queries[0] if len(queries) == 1 else _Union(queries)
+
+
+class _Union(wq.Or):  # type: ignore[misc]
+    """whoosh Or that always uses union matchers: whoosh's array matcher for an OR of three or
+    more clauses drops documents whose summed score is 0, such as those only a filter matched."""
+
+    matcher_type = wq.Or.DEFAULT_MATCHER
 
 
 class Unscored(wq.WrappingQuery):  # type: ignore[misc]

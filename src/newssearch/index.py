@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.index import LockError
 
-from newssearch import schema, segments
+from newssearch import schema, search, segments
 from newssearch.documents import Document, Rejected
 from newssearch.errors import (
     DocumentError,
@@ -26,9 +26,7 @@ from newssearch.errors import (
     IndexNotFoundError,
     NewssearchError,
 )
-
-if TYPE_CHECKING:
-    from newssearch.search import SearchResults
+from newssearch.execute import Executor, PostingsCache
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 
@@ -75,6 +73,8 @@ class Index:
         # A schema that the next add() commits in place of the whole index (create(overwrite=True)).
         self._replacement = replacement
         self._searcher: Any = None
+        self._executor: Executor | None = None
+        self._postings = PostingsCache()
 
     @classmethod
     def create(
@@ -211,12 +211,12 @@ class Index:
         sort: str = "relevance",
         match: str = "all",
         snippets: bool = True,
-    ) -> SearchResults:
+    ) -> search.SearchResults:
         """Returns the hits for `query`, ranked (see `newssearch.search.run`)."""
         from newssearch import search
 
         return search.run(
-            self._current_searcher(),
+            self._current_executor(),
             self.language,
             query,
             limit=limit,
@@ -270,6 +270,12 @@ class Index:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _current_executor(self) -> Executor:
+        searcher = self._current_searcher()
+        if self._executor is None or self._executor.searcher is not searcher:
+            self._executor = Executor(searcher, self.language, self._postings)
+        return self._executor
 
     def _current_searcher(self) -> Any:
         if self._searcher is None:

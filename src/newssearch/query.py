@@ -1,9 +1,9 @@
-"""Query text -> newssearch's own small query tree -> whoosh query objects.
+"""Query text -> tokens -> newssearch's own small query tree.
 
-`parse(text)` returns the tree (printable, and what tests and the snippet marker read);
-`to_whoosh(tree, language)` turns it into whoosh queries. Anything malformed raises
-QuerySyntaxError with the position and a one-line reason; nothing is silently reinterpreted.
-The syntax is documented once, in the README.
+`parse(text)` returns the tree: printable (the printed form parses back to the same tree), and
+what `execute` evaluates and `snippets` marks. Anything malformed raises QuerySyntaxError with
+the position and a one-line reason; nothing is silently reinterpreted. The syntax is
+documented once, in the README.
 """
 
 from __future__ import annotations
@@ -13,16 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from whoosh import matching
-from whoosh import query as wq
 from whoosh.lang import has_stopwords, stopwords_for_language
 
-from newssearch import schema
-from newssearch.analysis import fold, stemmer, words
+from newssearch.analysis import fold, words
 from newssearch.dates import DateRange, PartialDate
 from newssearch.errors import DateError, QuerySyntaxError
 
-TITLE_BOOST = 2.0
 TEXT = None  # the field of a word without `field:`: title and body together
 FIELDS = {
     "title": "title",
@@ -402,116 +398,3 @@ def parse(text: str, match: str = "all", language: str = "english") -> Node:
     if match not in ("all", "any"):
         raise ValueError(f"match must be 'all' or 'any', not {match!r}")
     return _Parser(text, match, language).parse()
-
-
-# ---- tree -> whoosh ------------------------------------------------------------------------
-
-
-def to_whoosh(node: Node, language: str) -> Any:
-    """Returns the whoosh query that matches what `node` means, stemming words in `language`."""
-    stem = stemmer(language).stem
-    return _compile(node, stem)
-
-
-def _text_fields(field: str | None) -> list[tuple[str, float]]:
-    return [("title", TITLE_BOOST), ("body", 1.0)] if field is TEXT else [(field, 1.0)]
-
-
-def _compile(node: Node, stem: Any) -> Any:
-    if isinstance(node, Term):
-        if node.field in _KEYWORD_FIELDS:
-            return Unscored(wq.Term(node.field, node.word))
-        return _any([wq.Term(f, stem(node.word), boost=b) for f, b in _text_fields(node.field)])
-    if isinstance(node, Phrase):
-        stems = [stem(w) for w in node.words]
-        return _any(
-            [wq.Phrase(f, stems, slop=node.slop + 1, boost=b) for f, b in _text_fields(node.field)]
-        )
-    if isinstance(node, Prefix):
-        if node.field in _KEYWORD_FIELDS:
-            return Unscored(wq.Prefix(node.field, node.prefix))
-        return _any(
-            [
-                q
-                for f, b in _text_fields(node.field)
-                for q in (
-                    wq.Prefix(f, node.prefix, boost=b),
-                    wq.Term(f, stem(node.prefix), boost=b),
-                )
-            ]
-        )
-    if isinstance(node, Dates):
-        return Unscored(DateOverlap(node.range))
-    if isinstance(node, And):
-        return wq.And([_compile(c, stem) for c in node.children])
-    if isinstance(node, Or):
-        return _Union([_compile(c, stem) for c in node.children])
-    return Unscored(wq.Not(_compile(node.child, stem)))
-
-
-def _any(queries: list[Any]) -> Any:
-    return queries[0] if len(queries) == 1 else _Union(queries)
-
-
-class _Union(wq.Or):  # type: ignore[misc]
-    """whoosh Or that always uses union matchers: whoosh's array matcher for an OR of three or
-    more clauses drops documents whose summed score is 0, such as those only a filter matched."""
-
-    matcher_type = wq.Or.DEFAULT_MATCHER
-
-
-class Unscored(wq.WrappingQuery):  # type: ignore[misc]
-    """whoosh query: what the child matches, scoring 0 — for filters (keywords, dates, NOT).
-
-    (whoosh's ConstantScoreQuery turns a score of 0 into 1.)
-    """
-
-    def matcher(self, searcher: Any, context: Any = None) -> Any:
-        found = self.child.matcher(searcher, context)
-        if isinstance(found, matching.NullMatcherClass):
-            return found
-        return matching.ConstantScoreWrapperMatcher(found, 0.0)
-
-
-class DateOverlap(wq.Query):  # type: ignore[misc]
-    """whoosh query: documents whose date interval overlaps a range."""
-
-    def __init__(self, date_range: DateRange) -> None:
-        self.range = date_range
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, DateOverlap) and other.range == self.range
-
-    def __hash__(self) -> int:
-        return hash(self.range)
-
-    def __repr__(self) -> str:
-        return f"DateOverlap({self.range.low}, {self.range.high})"
-
-    def is_leaf(self) -> bool:
-        return True
-
-    def estimate_size(self, ixreader: Any) -> int:
-        return int(ixreader.doc_count())
-
-    def estimate_min_size(self, ixreader: Any) -> int:
-        return 0
-
-    def matcher(self, searcher: Any, context: Any = None) -> Any:
-        reader = searcher.reader()
-        if not reader.doc_count_all():
-            return matching.NullMatcher()
-        starts = reader.column_reader("date_start")
-        ends = reader.column_reader("date_end")
-        low = schema.UNDATED + 1 if self.range.low is None else self.range.low
-        high = self.range.high
-        deleted = reader.is_deleted if reader.has_deletions() else None
-        ids = [
-            doc
-            for doc in range(reader.doc_count_all())
-            if starts[doc] != schema.UNDATED
-            and ends[doc] >= low
-            and (high is None or starts[doc] <= high)
-            and not (deleted and deleted(doc))
-        ]
-        return matching.ListMatcher(ids) if ids else matching.NullMatcher()

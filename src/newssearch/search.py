@@ -1,26 +1,26 @@
-"""Running a query: parse, match, rank (BM25F, ties by newer date then id) or sort by date, page.
+"""Running a query: parse, evaluate, rank (BM25, ties by newer date then id) or sort by date, page.
 
-`total` is exact: every match is visited (whoosh's own count can undercount when it skips
-blocks that cannot reach the top), and ties are broken the same way on every page.
+`total` is exact: the evaluation sees every match, and ties are broken the same way on every
+page, so pages never overlap or skip.
 """
 
 from __future__ import annotations
 
-import heapq
 import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from newssearch import query, schema
 from newssearch.dates import DateRange
 from newssearch.documents import headline
 from newssearch.errors import DateError, NewssearchError
-from newssearch.ranking import NewsBM25F
+from newssearch.execute import Executor
 from newssearch.snippets import Snippet, make_snippet
 
 SORTS = ("relevance", "date", "-date")
-_WEIGHTING = NewsBM25F()
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class SearchResults:
 
 
 def run(
-    searcher: Any,
+    executor: Executor,
     language: str,
     text: str,
     *,
@@ -76,63 +76,82 @@ def run(
         except DateError as e:
             raise NewssearchError(f"bad --from/--to date: {e}") from None
         tree = query.And((tree, query.Dates(bounds, f"[{date_from or '*'} TO {date_to or '*'}]")))
-    matches, ids = _matches(searcher, query.to_whoosh(tree, language), sort == "relevance")
-    page = _page(matches, ids, sort, offset, limit)
+    docnums, keys = _matches(executor, tree, sort)
+    page = _page(executor, docnums, keys, offset, limit)
     hits = tuple(
-        _hit(searcher, docnum, score, tree, language, snippets) for score, _, docnum in page
+        _hit(
+            executor.searcher,
+            int(docnums[i]),
+            float(-keys[0][i]) if sort == "relevance" else 0.0,
+            tree,
+            language,
+            snippets,
+        )
+        for i in page
     )
-    return SearchResults(text, len(matches), (time.perf_counter() - started) * 1000, hits)
+    return SearchResults(text, int(docnums.size), (time.perf_counter() - started) * 1000, hits)
 
 
 def _matches(
-    searcher: Any, whoosh_query: Any, scored: bool
-) -> tuple[list[tuple[float, int, int]], Any]:
-    """Returns (score, date start, docnum) of every match, and a docnum -> id lookup."""
-    context = searcher.context(weighting=_WEIGHTING) if scored else searcher.boolean_context()
-    matches: list[tuple[float, int, int]] = []
-    id_columns = []
-    for sub, base in searcher.leaf_searchers():
-        reader = sub.reader()
-        if not reader.doc_count_all():
-            continue
-        starts = reader.column_reader("date_start")
-        id_columns.append((base, reader.doc_count_all(), reader.column_reader("id")))
-        matcher = whoosh_query.matcher(sub, context)
-        while matcher.is_active():
-            docnum = matcher.id()
-            # Rounded so that equal scores tie exactly whatever the order of float additions.
-            score = round(matcher.score(), 9) if scored else 0.0
-            matches.append((score, starts[docnum], base + docnum))
-            matcher.next()
-
-    def id_of(docnum: int) -> str:
-        for base, count, column in id_columns:
-            if base <= docnum < base + count:
-                return str(column[docnum - base])
-        raise KeyError(docnum)
-
-    return matches, id_of
+    executor: Executor, tree: query.Node, sort: str
+) -> tuple[np.ndarray[Any, Any], list[np.ndarray[Any, Any]]]:
+    """Returns the docnums of every match and their sort keys, most significant first."""
+    parts: list[tuple[Any, Any, Any]] = []
+    for segment, mask, scores in executor.run(tree, scored=sort == "relevance"):
+        local = np.flatnonzero(mask)
+        parts.append(
+            (
+                local + segment.offset,
+                segment.starts[local],
+                scores[local] if scores is not None else np.zeros(local.size),
+            )
+        )
+    docnums = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+    starts = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+    undated = starts == schema.UNDATED
+    if sort == "relevance":
+        # Rounded so that equal scores tie exactly whatever the order of float additions.
+        scores = np.round(np.concatenate([p[2] for p in parts]), 9) if parts else np.zeros(0)
+        return docnums, [-scores, undated, -starts]
+    return docnums, [undated, starts if sort == "date" else -starts]
 
 
 def _page(
-    matches: list[tuple[float, int, int]], id_of: Any, sort: str, offset: int, limit: int
-) -> list[tuple[float, int, int]]:
-    """Returns the page of matches in order; only the top offset+limit and their ties are sorted."""
-
-    def key(m: tuple[float, int, int]) -> tuple[Any, ...]:
-        score, start, _ = m
-        undated = start == schema.UNDATED
-        if sort == "relevance":
-            return (-score, undated, -start)
-        return (undated, start if sort == "date" else -start)
-
-    top = heapq.nsmallest(offset + limit, matches, key=key)
-    if not top:
+    executor: Executor,
+    docnums: np.ndarray[Any, Any],
+    keys: list[np.ndarray[Any, Any]],
+    offset: int,
+    limit: int,
+) -> list[int]:
+    """Returns the positions in `docnums` of the page, in order, ties broken by id."""
+    if offset >= docnums.size:
         return []
-    boundary = key(top[-1])
-    tied = [m for m in matches if key(m) <= boundary] if len(top) == offset + limit else top
-    tied.sort(key=lambda m: (*key(m), id_of(m[2])))
-    return tied[offset : offset + limit]
+    order = np.lexsort(keys[::-1])
+    # Extend the page to everything tied with its last match: the ids decide among those.
+    end = min(offset + limit, order.size)
+    rest = order[end:]
+    tied = np.ones(rest.size, dtype=np.bool_)
+    for key in keys:
+        tied &= key[rest] == key[order[end - 1]]
+    head = order[: end + (rest.size if tied.all() else int(np.argmin(tied)))]
+    same = np.ones(head.size - 1, dtype=np.bool_)
+    for key in keys:
+        same &= key[head[1:]] == key[head[:-1]]
+    ranked: list[int] = []
+    run = [int(head[0])]
+    for i, tie in zip(head[1:].tolist(), same.tolist(), strict=True):
+        if not tie:
+            ranked += _by_id(executor, docnums, run)
+            run = []
+        run.append(i)
+    ranked += _by_id(executor, docnums, run)
+    return ranked[offset : offset + limit]
+
+
+def _by_id(executor: Executor, docnums: np.ndarray[Any, Any], run: list[int]) -> list[int]:
+    if len(run) == 1:
+        return run
+    return sorted(run, key=lambda i: executor.doc_id(int(docnums[i])))
 
 
 def _hit(

@@ -12,6 +12,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pickle import loads
 from typing import Any
 
@@ -45,14 +46,22 @@ class Postings:
     freqs: npt.NDArray[np.float64]
     values: tuple[bytes, ...]
 
-    def positions(self, i: int) -> list[int]:
-        """Returns the positions of the term in the i-th document of the list."""
-        deltas = loads(self.values[i][4:])
-        out, at = [], 0
-        for delta in deltas:
-            at += delta
-            out.append(at)
-        return out
+    @cached_property
+    def flat(self) -> tuple[Ids, Ids]:
+        """Returns (docnum, position) of every occurrence, as two arrays in document order."""
+        counts, deltas = [], []
+        for value in self.values:  # whoosh's Positions encoding: a count, then pickled deltas
+            found = loads(value[4:])
+            counts.append(len(found))
+            deltas.extend(found)
+        if not deltas:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        steps = np.array(deltas, dtype=np.int64)
+        lengths = np.array(counts, dtype=np.int64)
+        running = np.cumsum(steps)
+        firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        positions = running - np.repeat(running[firsts] - steps[firsts], lengths)
+        return np.repeat(self.docs, lengths), positions
 
 
 class Segment:
@@ -223,26 +232,12 @@ class Executor:
         scores = np.zeros(seg.size) if scored else None
         for name in _fields(node.field):
             lists = [seg.postings(name, text) for text in stems]
-            if any(p is None for p in lists):
-                continue
             found = [p for p in lists if p is not None]
-            docs = found[0].docs
-            for other in found[1:]:
-                docs = np.intersect1d(docs, other.docs, assume_unique=True)
-            if not docs.size:
+            if len(found) < len(lists):
                 continue
-            at = [np.searchsorted(p.docs, docs) for p in found]
-            counts = np.array(
-                [
-                    _phrase_count(
-                        [p.positions(int(i[k])) for p, i in zip(found, at, strict=True)], node.slop
-                    )
-                    for k in range(docs.size)
-                ],
-                dtype=np.float64,
+            docs, counts = (
+                _exact_phrases(found) if node.slop == 0 else _sloppy_phrases(found, node.slop)
             )
-            hit = counts > 0
-            docs, counts = docs[hit], counts[hit]
             mask[docs] = True
             if scores is not None and docs.size:
                 # As Lucene scores a phrase: its frequency, weighted by the idf of its words.
@@ -282,14 +277,46 @@ def _add(a: Scores | None, b: Scores | None) -> Scores | None:
     return a + b
 
 
-def _phrase_count(positions: list[list[int]], slop: int) -> int:
-    """Returns how many first-word positions start the phrase: each next word 1..slop+1 on."""
-    reach = slop + 1
-    later = [set(p) for p in positions[1:]]
+_SHIFT = 1 << 32  # positions within a field stay below this
+
+
+def _exact_phrases(found: list[Postings]) -> tuple[Ids, npt.NDArray[np.float64]]:
+    """Returns the documents where the words occur in a row, and how often, vectorized:
+    word i at position p of document d is the key d * 2**32 + p - i, shared by a phrase."""
+    keys: Ids | None = None
+    for i, postings in enumerate(found):
+        docs, positions = postings.flat
+        keep = positions >= i
+        mine = docs[keep] * _SHIFT + positions[keep] - i
+        keys = mine if keys is None else np.intersect1d(keys, mine, assume_unique=True)
+    assert keys is not None
+    docs, counts = np.unique(keys // _SHIFT, return_counts=True)
+    return docs, counts.astype(np.float64)
+
+
+def _sloppy_phrases(found: list[Postings], slop: int) -> tuple[Ids, npt.NDArray[np.float64]]:
+    """Returns the documents where each next word follows within slop+1 positions, and how
+    many first-word positions start such a chain."""
+    docs = found[0].docs
+    for other in found[1:]:
+        docs = np.intersect1d(docs, other.docs, assume_unique=True)
+    flats = [p.flat for p in found]
+    counts = np.zeros(docs.size)
+    for k, doc in enumerate(docs.tolist()):
+        positions = [
+            set(pos[np.searchsorted(d, doc) : np.searchsorted(d, doc, "right")].tolist())
+            for d, pos in flats
+        ]
+        counts[k] = _chains(positions, slop + 1)
+    hit = counts > 0
+    return docs[hit], counts[hit]
+
+
+def _chains(positions: list[set[int]], reach: int) -> int:
     count = 0
     for start in positions[0]:
         frontier = {start}
-        for wanted in later:
+        for wanted in positions[1:]:
             frontier = {q for p in frontier for q in range(p + 1, p + reach + 1) if q in wanted}
             if not frontier:
                 break

@@ -2,8 +2,9 @@
 
 whoosh stores the postings; evaluation is numpy over whole posting lists, so a word found in
 nearly every article costs a few array operations instead of a Python step per article. Scores
-are BM25 per field (Lucene's idf, whoosh's quantized field lengths), summed over the query's
-words, title weighted higher; filters (tags, sources, ids, dates, NOT) only select.
+are BM25F over title and body (a title word counts twice; Lucene's idf; whoosh's quantized
+field lengths), summed over the query's words; filters (tags, sources, ids, dates, NOT) only
+select.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ from newssearch.query import And, Dates, Node, Not, Or, Phrase, Prefix, Term
 
 K1 = 1.2
 B = 0.75
-TITLE_BOOST = 2.0
-_FIELD_BOOSTS = {"title": TITLE_BOOST, "body": 1.0}
+TITLE_WEIGHT = 2.0  # a title word counts as two body words
 _KEYWORD_FIELDS = ("tag", "source", "id")
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _CACHE_POSTINGS = 200_000_000  # bytes of decoded posting lists kept per index for warm queries
@@ -137,7 +137,7 @@ class Executor:
             name: (searcher.field_length(name) / (self.total_docs or 1)) or 1.0
             for name in schema.TEXT_FIELDS
         }
-        self._idf: dict[tuple[str, bytes], float] = {}
+        self._idf: dict[tuple[str | None, bytes], float] = {}
 
     def doc_id(self, docnum: int) -> str:
         """Returns the id of a document, by its index-wide number."""
@@ -179,7 +179,7 @@ class Executor:
         if isinstance(node, Term):
             if node.field in _KEYWORD_FIELDS:
                 return self._keywords(seg, node.field, [node.word.encode()]), None
-            return self._words(seg, node.field, [[self.stem(node.word).encode()]], scored)
+            return self._words(seg, node.field, [self.stem(node.word).encode()], scored)
         if isinstance(node, Prefix):
             if node.field in _KEYWORD_FIELDS:
                 assert node.field is not None
@@ -197,40 +197,36 @@ class Executor:
         return mask
 
     def _words(
-        self, seg: Segment, field: str | None, alternatives: list[list[bytes]], scored: bool
+        self, seg: Segment, field: str | None, terms: list[bytes], scored: bool
     ) -> tuple[Mask, Scores | None]:
-        """Matches any of `alternatives` (per field, a list of terms) in title/body or `field`."""
+        """Matches any of `terms` in `field`, or in title and body when `field` is None."""
         mask = np.zeros(seg.size, dtype=np.bool_)
         scores = np.zeros(seg.size) if scored else None
-        for name in _fields(field):
-            for terms in alternatives:
-                for text in terms:
-                    found = seg.postings(name, text)
-                    if found is None:
-                        continue
-                    mask[found.docs] = True
-                    if scores is not None:
-                        scores[found.docs] += self._bm25(
-                            seg, name, found.docs, found.freqs, self.idf(name, text)
-                        )
+        for text in terms:
+            freqs = np.zeros(seg.size) if scored else None
+            for name, weight in _weights(field):
+                found = seg.postings(name, text)
+                if found is None:
+                    continue
+                mask[found.docs] = True
+                if freqs is not None:
+                    freqs[found.docs] += weight * found.freqs
+            if scores is not None and freqs is not None:
+                docs = np.flatnonzero(freqs)
+                scores[docs] += self._bm25f(seg, field, docs, freqs[docs], self.idf(field, text))
         return mask, scores
 
     def _prefix(self, seg: Segment, node: Prefix, scored: bool) -> tuple[Mask, Scores | None]:
-        own = self.stem(node.prefix).encode()
-        mask = np.zeros(seg.size, dtype=np.bool_)
-        scores = np.zeros(seg.size) if scored else None
-        for name in _fields(node.field):
-            terms = set(seg.terms(name, node.prefix.encode())) | {own}
-            field_mask, field_scores = self._words(seg, name, [sorted(terms)], scored)
-            mask |= field_mask
-            scores = _add(scores, field_scores)
-        return mask, scores
+        terms = {self.stem(node.prefix).encode()}
+        for name, _ in _weights(node.field):
+            terms.update(seg.terms(name, node.prefix.encode()))
+        return self._words(seg, node.field, sorted(terms), scored)
 
     def _phrase(self, seg: Segment, node: Phrase, scored: bool) -> tuple[Mask, Scores | None]:
         stems = [self.stem(w).encode() for w in node.words]
         mask = np.zeros(seg.size, dtype=np.bool_)
-        scores = np.zeros(seg.size) if scored else None
-        for name in _fields(node.field):
+        freqs = np.zeros(seg.size)
+        for name, weight in _weights(node.field):
             lists = [seg.postings(name, text) for text in stems]
             found = [p for p in lists if p is not None]
             if len(found) < len(lists):
@@ -239,34 +235,58 @@ class Executor:
                 _exact_phrases(found) if node.slop == 0 else _sloppy_phrases(found, node.slop)
             )
             mask[docs] = True
-            if scores is not None and docs.size:
-                # As Lucene scores a phrase: its frequency, weighted by the idf of its words.
-                idf = sum(self.idf(name, text) for text in stems)
-                scores[docs] += self._bm25(seg, name, docs, counts, idf)
+            freqs[docs] += weight * counts
+        if not scored:
+            return mask, None
+        # As Lucene scores a phrase: its frequency, weighted by the idf of its words.
+        docs = np.flatnonzero(freqs)
+        scores = np.zeros(seg.size)
+        idf = sum(self.idf(node.field, text) for text in stems)
+        scores[docs] = self._bm25f(seg, node.field, docs, freqs[docs], idf)
         return mask, scores
 
     # ---- statistics ----------------------------------------------------------------------
 
-    def idf(self, field: str, text: bytes) -> float:
-        """Returns Lucene's idf of a term over the whole index (deleted documents included)."""
+    def idf(self, field: str | None, text: bytes) -> float:
+        """Returns Lucene's idf of a term over the whole index (deleted documents included);
+        with field None, of the documents that have it in their title or body."""
         key = (field, text)
         found = self._idf.get(key)
         if found is None:
-            n = self.searcher.doc_frequency(field, text)
+            if field is not None:
+                n = self.searcher.doc_frequency(field, text)
+            else:
+                n = sum(_either(seg, text).size for seg in self.segments)
             found = float(np.log(1 + (self.total_docs - n + 0.5) / (n + 0.5)))
             self._idf[key] = found
         return found
 
-    def _bm25(
-        self, seg: Segment, field: str, docs: Ids, freqs: npt.NDArray[np.float64], idf: float
+    def _bm25f(
+        self,
+        seg: Segment,
+        field: str | None,
+        docs: Ids,
+        freqs: npt.NDArray[np.float64],
+        idf: float,
     ) -> Scores:
-        norm = K1 * (1 - B + B * seg.lengths[field][docs] / self._avg_length[field])
-        result: Scores = _FIELD_BOOSTS[field] * idf * freqs * (K1 + 1) / (freqs + norm)
+        """BM25F: the weighted frequencies of the fields, saturated once, over the weighted
+        length of the fields (Robertson and Zaragoza); plain BM25 for one field."""
+        lengths = sum(weight * seg.lengths[name][docs] for name, weight in _weights(field))
+        average = sum(weight * self._avg_length[name] for name, weight in _weights(field))
+        norm = K1 * (1 - B + B * lengths / average)
+        result: Scores = idf * freqs * (K1 + 1) / (freqs + norm)
         return result
 
 
-def _fields(field: str | None) -> tuple[str, ...]:
-    return schema.TEXT_FIELDS if field is None else (field,)
+def _weights(field: str | None) -> tuple[tuple[str, float], ...]:
+    return (("title", TITLE_WEIGHT), ("body", 1.0)) if field is None else ((field, 1.0),)
+
+
+def _either(seg: Segment, text: bytes) -> Ids:
+    """Returns the documents of a segment that have the term in title or body."""
+    lists = [seg.postings(name, text) for name in schema.TEXT_FIELDS]
+    docs = [p.docs for p in lists if p is not None]
+    return np.unique(np.concatenate(docs)) if docs else np.zeros(0, np.int64)
 
 
 def _add(a: Scores | None, b: Scores | None) -> Scores | None:

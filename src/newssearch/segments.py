@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from array import array
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -20,9 +20,11 @@ from itertools import pairwise
 from pickle import dumps
 from typing import Any
 
+import numpy as np
 from whoosh.codec import default_codec
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.filedb.filestore import FileStorage
-from whoosh.system import pack_uint
+from whoosh.system import pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from newssearch import schema
@@ -32,7 +34,9 @@ from newssearch.documents import Document
 BATCH_DOCUMENTS = 5_000
 BATCH_BYTES = 8_000_000
 WORKERS = min(2, os.cpu_count() or 1)
-_UNCOMPRESSED = 2  # postings in a term below which its block is stored without zlib
+_COMPRESS_ABOVE = 512  # bytes of block data from which zlib is worth its set-up time
+_ZLIB_LEVEL = 1  # whoosh uses 3; on blocks this small 1 packs nearly as tight, faster
+_BLOCK = 128  # postings per block, as whoosh writes them
 
 
 def batches(documents: Iterable[Document]) -> Iterator[list[Document]]:
@@ -94,10 +98,10 @@ def write_segment(
     analyzer = schema.analyzer_of(index_schema)
     assert analyzer is not None
     stems = stemmer(analyzer.language).stems
-    postings: dict[str, dict[str, list[tuple[int, float, bytes]]]] = defaultdict(
+    text = {name: _FieldTokens() for name in schema.TEXT_FIELDS}
+    keywords: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    lengths: dict[str, dict[int, int]] = defaultdict(dict)
 
     for docnum, doc in enumerate(documents):
         values = schema.document_fields(doc)
@@ -109,46 +113,111 @@ def write_segment(
                 continue
             field = index_schema[name]
             length = 0
-            if field.indexed:
-                items = (
-                    _positions(stems(value)) if name in schema.TEXT_FIELDS else field.index(value)
-                )
-                field_postings = postings[name]
-                for text, freq, weight, encoded in items:
-                    if field.scorable:
-                        length += freq
-                    field_postings[text].append((docnum, weight, encoded))
-                if length:
-                    lengths[name][docnum] = byte_to_length(length_to_byte(length))
+            if name in text:
+                length = text[name].add(stems(value))
+            elif field.indexed:
+                for term, _freq, weight, encoded in field.index(value):
+                    keywords[name][term].append((docnum, weight, encoded))
             perdoc.add_field(name, field, value if field.stored else None, length)
             if field.column_type:
                 perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
         perdoc.finish_doc()
+        for tokens in text.values():
+            tokens.end_document()
     segment.set_doc_count(len(documents))
     perdoc.close()
-    _write_postings(codec.field_writer(storage, segment), index_schema, postings, lengths)
+
+    writer = codec.field_writer(storage, segment)
+    compression = _ZLIB_LEVEL
+    for name in sorted([*text, *keywords]):
+        writer.start_field(name, index_schema[name])
+        if name in text:
+            for term, docs, freqs, encoded, lengths in text[name].postings():
+                _write_term(writer, term, docs, freqs, encoded, lengths, compression)
+        else:
+            for term in sorted(keywords[name]):
+                found = keywords[name][term]
+                _write_term(
+                    writer,
+                    term,
+                    [p[0] for p in found],
+                    [p[1] for p in found],
+                    [p[2] for p in found],
+                    [0] * len(found),
+                    compression,
+                )
+        writer.finish_field()
+    writer.close()
     if segment.should_assemble():
         segment.create_compound_file(storage)
         segment.compound = True
     return segment
 
 
-def _positions(stems: list[str]) -> Iterator[tuple[str, int, float, bytes]]:
-    """Yields what whoosh's Positions format yields for these stems: (text, freq, weight, value)."""
-    positions: dict[str, list[int]] = {}
-    for position, stem in enumerate(stems):
-        found = positions.get(stem)
-        if found is None:
-            positions[stem] = [position]
-        else:
-            found.append(position)
-    single = _single_position
-    for stem, found in positions.items():
-        if len(found) == 1:
-            yield stem, 1, 1.0, single(found[0])
-        else:
-            deltas = [found[0], *(b - a for a, b in pairwise(found))]
-            yield stem, len(found), float(len(found)), pack_uint(len(deltas)) + dumps(deltas, 2)
+class _FieldTokens:
+    """A batch's tokens of one text field, as term numbers, inverted all at once with numpy."""
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}
+        self.terms: list[int] = []
+        self.lengths: list[int] = []
+        self._pending = 0
+
+    def add(self, stems: list[str]) -> int:
+        """Adds one document's stems (in position order); returns how many there were."""
+        numbers = self.vocabulary
+        self.terms.extend([numbers.setdefault(stem, len(numbers)) for stem in stems])
+        self._pending += len(stems)
+        return len(stems)
+
+    def end_document(self) -> None:
+        self.lengths.append(self._pending)
+        self._pending = 0
+
+    def postings(
+        self,
+    ) -> Iterator[tuple[bytes, list[int], list[float], list[bytes], list[int]]]:
+        """Yields (term, docnums, frequencies, encoded positions, field lengths) in term order."""
+        if not self.terms:
+            return
+        names = sorted(self.vocabulary)
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[[self.vocabulary[n] for n in names]] = np.arange(len(names))
+        lengths = np.array(self.lengths, dtype=np.int64)
+        docs = np.repeat(np.arange(lengths.size), lengths)
+        positions = np.arange(docs.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        terms = rank[np.array(self.terms, dtype=np.int64)]
+        order = np.lexsort((positions, docs, terms))
+        terms, docs, positions = terms[order], docs[order], positions[order]
+        new = np.ones(terms.size, dtype=np.bool_)
+        new[1:] = (terms[1:] != terms[:-1]) | (docs[1:] != docs[:-1])
+        starts = np.flatnonzero(new)
+        freqs = np.diff(np.append(starts, terms.size))
+        # whoosh's Positions value: a count, then the pickled gaps between positions.
+        gaps = positions.copy()
+        gaps[1:] -= positions[:-1]
+        gaps[starts] = positions[starts]
+        gap_list = gaps.tolist()
+        encoded = [
+            _single_position(gap_list[a])
+            if f == 1
+            else pack_uint(f) + dumps(gap_list[a : a + f], 2)
+            for a, f in zip(starts.tolist(), freqs.tolist(), strict=True)
+        ]
+        quantized = [byte_to_length(length_to_byte(n)) for n in self.lengths]
+        posting_terms = terms[starts].tolist()
+        posting_docs = docs[starts].tolist()
+        posting_freqs = freqs.astype(np.float64).tolist()
+        bounds = (np.flatnonzero(np.diff(terms[starts])) + 1).tolist()
+        for first, last in zip([0, *bounds], [*bounds, len(posting_terms)], strict=True):
+            term_docs = posting_docs[first:last]
+            yield (
+                names[posting_terms[first]].encode("utf-8"),
+                term_docs,
+                posting_freqs[first:last],
+                encoded[first:last],
+                [quantized[d] for d in term_docs],
+            )
 
 
 @lru_cache(maxsize=65_536)
@@ -158,48 +227,57 @@ def _single_position(position: int) -> bytes:
     return encoded
 
 
-def _write_postings(
+def _write_term(
     writer: Any,
-    index_schema: Any,
-    postings: dict[str, dict[Any, list[tuple[int, float, bytes]]]],
-    lengths: dict[str, dict[int, int]],
+    term: bytes,
+    docs: list[int],
+    freqs: list[float],
+    encoded: list[bytes],
+    lengths: list[int],
+    compression: int,
 ) -> None:
-    """Writes every field's terms in byte order, each term's postings in document order.
-
-    Blocks are handed to whoosh's postings writer whole, as its add_posting() would have built
-    them one posting at a time (whoosh-reloaded is pinned; the differential test guards this).
-    """
-    for name in sorted(postings):
-        writer.start_field(name, index_schema[name])
-        field_lengths = lengths[name]
-        terms = postings[name]
-        compression = writer._postwriter._compression
-        for text in sorted(terms):
-            writer.start_term(text.encode("utf-8") if isinstance(text, str) else text)
-            block_writer = writer._postwriter
-            limit = block_writer._blocklimit
-            found = terms[text]
-            # zlib only makes a block of a posting or two bigger, and costs time.
-            block_writer._compression = 0 if len(found) <= _UNCOMPRESSED else compression
-            for start in range(0, len(found), limit):
-                if start:
-                    block_writer._write_block()
-                    block_writer._new_block()
-                _fill_block(block_writer, found[start : start + limit], field_lengths)
-            writer.finish_term()
-        writer.finish_field()
-    writer.close()
-
-
-def _fill_block(
-    block_writer: Any, postings: list[tuple[int, float, bytes]], field_lengths: dict[int, int]
-) -> None:
-    docnums = [p[0] for p in postings]
-    weights = [p[1] for p in postings]
-    block_writer._ids = array("I", docnums)
-    block_writer._weights = array("f", weights)
-    block_writer._values = [p[2] for p in postings if p[2]]
-    block_writer._maxweight = max(weights)
-    found = [field_lengths[d] for d in docnums if field_lengths.get(d)]
-    block_writer._minlength = min(found) if found else None
-    block_writer._maxlength = max(found) if found else 0
+    """Writes one term's posting list in whoosh 3's block format, as W3PostingsWriter would,
+    without its per-posting calls (whoosh-reloaded is pinned; a differential test holds this
+    to whoosh's own writer)."""
+    postfile = writer._postfile
+    info = W3TermInfo()
+    start = postfile.tell()
+    postfile.write(WHOOSH3_HEADER_MAGIC)
+    count = len(docs)
+    for first in range(0, count, _BLOCK):
+        ids = docs[first : first + _BLOCK]
+        weights = freqs[first : first + _BLOCK]
+        present = [n for n in lengths[first : first + _BLOCK] if n]
+        shortest = min(present) if present else None
+        longest = max(present) if present else 0
+        heaviest = max(weights)
+        info._weight += sum(weights)
+        info._df += len(ids)
+        info._minlength = shortest if info._minlength is None else min(info._minlength, shortest)
+        info._maxlength = max(info._maxlength, longest)
+        info._maxweight = max(info._maxweight, heaviest)
+        if info._minid is None:
+            info._minid = ids[0]
+        info._maxid = ids[-1]
+        if heaviest == 1.0 and min(weights) == 1.0:
+            mini_weights: Any = None
+        elif min(weights) == heaviest:
+            mini_weights = heaviest
+        else:
+            mini_weights = tuple(weights)
+        gaps = (ids[0], *(b - a for a, b in pairwise(ids)))
+        data = dumps((gaps, mini_weights, tuple(encoded[first : first + _BLOCK])), 2)
+        # zlib gains little on a small block and costs a fixed ~50 µs to set up: skip those.
+        level = compression if len(data) > _COMPRESS_ABOVE else 0
+        if level:
+            data = zlib.compress(data, level)
+        head = dumps(
+            (len(ids), ids[-1], heaviest, level, length_to_byte(shortest), length_to_byte(longest)),
+            2,
+        )
+        size = len(head) + len(data)
+        postfile.write_int(-size if first + _BLOCK >= count else size)
+        postfile.write(head)
+        postfile.write(data)
+    info.set_extent(start, postfile.tell() - start)
+    writer._tindex.add(pack_ushort(writer._fieldid) + term, info.to_bytes())

@@ -13,7 +13,7 @@ from whoosh import scoring
 
 from newssearch import Index, load_documents
 from newssearch.analysis import stemmer
-from newssearch.execute import K1, TITLE_WEIGHT, B
+from newssearch.execute import K1, PROXIMITY_BONUS, TITLE_WEIGHT, B
 
 
 class LuceneBM25F(scoring.BM25F):  # type: ignore[misc]
@@ -41,7 +41,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
 def test_scores_equal_whoosh_bm25f(index: Index, field: str, word: str) -> None:
     ours = {h.id: h.score for h in index.search(f"{field}:{word}", limit=100, snippets=False).hits}
     stem = stemmer("english").stem(word)
-    with index._ix.searcher(weighting=LuceneBM25F()) as searcher:
+    with index._ix.searcher(weighting=LuceneBM25F(B=B, K1=K1)) as searcher:
         found = searcher.search(wq.Term(field, stem), limit=None)
         theirs = {hit["id"]: hit.score for hit in found}
     assert ours.keys() == theirs.keys() and ours
@@ -82,3 +82,17 @@ def test_words_in_title_and_body_are_scored_by_bm25f(tmp_path: Path) -> None:
     assert ours.keys() == expected.keys() and len(ours) > 5
     for doc_id, score in ours.items():
         assert score == pytest.approx(expected[doc_id], abs=1e-6), doc_id
+
+
+def test_an_or_of_words_adds_a_bonus_for_two_found_side_by_side(index: Index) -> None:
+    def scores(text: str, match: str = "all") -> dict[str, float]:
+        hits = index.search(text, limit=100, match=match, snippets=False).hits
+        return {h.id: h.score for h in hits}
+
+    either = scores("cooperation plan", match="any")
+    words = [scores("cooperation"), scores("plan")]
+    phrase = scores('"cooperation plan"')
+    assert phrase.keys() < either.keys()  # a1 has the phrase; a2 has both words, apart
+    for doc_id, score in either.items():
+        expected = sum(s.get(doc_id, 0) for s in words) + PROXIMITY_BONUS * phrase.get(doc_id, 0)
+        assert score == pytest.approx(expected, abs=1e-8), doc_id

@@ -2,8 +2,9 @@
 
 whoosh stores the postings; evaluation is numpy over whole posting lists, so a word found in
 nearly every article costs a few array operations instead of a Python step per article. Scores
-are BM25F over title and body (a title word counts twice; Lucene's idf; whoosh's quantized
-field lengths), summed over the query's words; filters (tags, sources, ids, dates, NOT) only
+are BM25F over title and body (a title word counts three times; Lucene's idf; whoosh's quantized
+field lengths), summed over the query's words, plus, in an OR of plain words, a small bonus for
+each two consecutive ones found as a phrase; filters (tags, sources, ids, dates, NOT) only
 select.
 """
 
@@ -14,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 from pickle import loads
 from typing import Any
 
@@ -27,8 +29,11 @@ from newssearch.analysis import stemmer
 from newssearch.query import And, Dates, Node, Not, Or, Phrase, Prefix, Term
 
 K1 = 1.2
-B = 0.75
-TITLE_WEIGHT = 2.0  # a title word counts as two body words
+B = 0.5
+TITLE_WEIGHT = 3.0  # a title word counts as three body words
+# In an OR of plain words (match="any"), two consecutive words found as a phrase add this share
+# of the phrase's score: a small ordered-window bonus, as in sequential dependence models.
+PROXIMITY_BONUS = 0.2
 _KEYWORD_FIELDS = ("tag", "source", "id")
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _CACHE_POSTINGS = 200_000_000  # bytes of decoded posting lists kept per index for warm queries
@@ -166,6 +171,8 @@ class Executor:
                 child_mask, child_scores = self._eval(child, seg, scored)
                 mask = combine(mask, child_mask)
                 scores = _add(scores, child_scores)
+            if scored and isinstance(node, Or):
+                scores = _add(scores, self._proximity(seg, node))
             return mask, scores
         if isinstance(node, Not):
             child_mask, _ = self._eval(node.child, seg, False)
@@ -244,6 +251,19 @@ class Executor:
         idf = sum(self.idf(node.field, text) for text in stems)
         scores[docs] = self._bm25f(seg, node.field, docs, freqs[docs], idf)
         return mask, scores
+
+    def _proximity(self, seg: Segment, node: Or) -> Scores | None:
+        """Returns the bonus of an OR of plain words: each two consecutive ones as a phrase."""
+        if not PROXIMITY_BONUS or not all(
+            isinstance(c, Term) and c.field is None for c in node.children
+        ):
+            return None
+        words = [c.word for c in node.children if isinstance(c, Term)]
+        bonus = None
+        for a, b in pairwise(words):
+            if self.stem(a) != self.stem(b):
+                bonus = _add(bonus, self._phrase(seg, Phrase((a, b)), True)[1])
+        return None if bonus is None else PROXIMITY_BONUS * bonus
 
     # ---- statistics ----------------------------------------------------------------------
 

@@ -1,0 +1,455 @@
+"""One small adapter per engine, and the child process that builds or queries one index.
+
+    python benchmarks/engines.py build ENGINE CORPUS INDEX_DIR [--docs N]
+    python benchmarks/engines.py query ENGINE INDEX_DIR [--reps 5]
+
+Both print one JSON object on stdout. `build` indexes the first N articles of CORPUS (the
+corpus repeated with new ids when N is larger) and reports seconds, index size and this
+process's peak RSS; `query` runs the fixed query list warm and reports each execution's time.
+Every engine indexes the same thing: stemmed title and body with positions, stored id, title
+and body, and the date (newssearch its own way; the others as UTC seconds in an integer field).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from _common import ENGINE_LABELS, source_digest
+from _corpora import Article, date_seconds, scaled_articles
+from _queries import QUERIES, Query
+
+TITLE_WEIGHT = 2.0  # newssearch's own title weight, given to the engines that take one
+
+
+class EngineUnavailableError(Exception):
+    """The engine cannot run here (not installed)."""
+
+
+class Engine:
+    """Builds an index in a directory, opens it, and answers the neutral queries."""
+
+    settings = ""
+
+    def version(self) -> str:
+        """Returns the engine's version, as shown in the results."""
+        raise NotImplementedError
+
+    def build(self, articles: Iterable[Article], directory: Path) -> int:
+        """Returns the number of documents indexed and committed into `directory`."""
+        raise NotImplementedError
+
+    def open(self, directory: Path) -> None:
+        raise NotImplementedError
+
+    def top10(self, query: Query) -> list[str]:
+        """Returns the ids of the best 10 hits (for a date-only query: any 10 matches)."""
+        raise NotImplementedError
+
+    def total(self, query: Query) -> int:
+        """Returns the exact number of matches (not timed)."""
+        raise NotImplementedError
+
+
+class Newssearch(Engine):
+    settings = "`Index.create`, `index.add(Document...)`; `search(q, limit=10, snippets=False)`"
+
+    def __init__(self) -> None:
+        try:
+            import newssearch
+        except ImportError as error:
+            raise EngineUnavailableError(f"cannot import newssearch ({error})") from error
+        self.ns = newssearch
+        self.index: Any = None
+
+    def version(self) -> str:
+        """Returns a digest of the package's files, as loaded: equal digests, same code."""
+        return f"source {source_digest(Path(self.ns.__file__).parent)}"
+
+    def build(self, articles: Iterable[Article], directory: Path) -> int:
+        index = self.ns.Index.create(directory / "index", language="english")
+        report = index.add(self._documents(articles))
+        if report.rejected:
+            print(
+                f"newssearch rejected {len(report.rejected)}: {report.rejected[0]}", file=sys.stderr
+            )
+        index.close()
+        return int(report.added + report.updated)
+
+    def _documents(self, articles: Iterable[Article]) -> Iterator[Any]:
+        parse = self.ns.PartialDate.parse
+        for article in articles:
+            try:
+                date = parse(article.date) if article.date else None
+            except self.ns.DateError:
+                date = None
+            yield self.ns.Document(id=article.id, title=article.title, body=article.body, date=date)
+
+    def open(self, directory: Path) -> None:
+        self.index = self.ns.Index.open(directory / "index")
+
+    def top10(self, query: Query) -> list[str]:
+        return [hit.id for hit in self.index.search(query.label, limit=10, snippets=False).hits]
+
+    def total(self, query: Query) -> int:
+        return int(self.index.search(query.label, limit=1, snippets=False).total)
+
+
+class Whoosh(Engine):
+    """Plain whoosh: StemmingAnalyzer, BM25F, the default writer or `procs=2, multisegment`."""
+
+    def __init__(self, procs: int = 1) -> None:
+        try:
+            from whoosh import analysis, fields, qparser
+        except ImportError as error:
+            raise EngineUnavailableError("whoosh is not installed") from error
+
+        self.procs = procs
+        writer = "default writer" if procs == 1 else f"writer(procs={procs}, multisegment=True)"
+        self.settings = f"StemmingAnalyzer, {writer}, MultifieldParser + NumericRange"
+        stem = analysis.StemmingAnalyzer()
+        self.schema = fields.Schema(
+            id=fields.ID(stored=True, unique=True),
+            title=fields.TEXT(analyzer=stem, stored=True),
+            body=fields.TEXT(analyzer=stem, stored=True),
+            date=fields.NUMERIC(int, bits=64, stored=True, signed=True),
+        )
+        self.parser = qparser.MultifieldParser(
+            ["title", "body"], self.schema, fieldboosts={"title": TITLE_WEIGHT}
+        )
+        self.searcher: Any = None
+
+    def version(self) -> str:
+        import whoosh
+
+        return f"whoosh {whoosh.versionstring()}"
+
+    def build(self, articles: Iterable[Article], directory: Path) -> int:
+        from whoosh import index
+
+        ix = index.create_in(str(directory), self.schema)
+        options = {"procs": self.procs, "multisegment": True} if self.procs > 1 else {}
+        writer = ix.writer(**options)
+        count = 0
+        for article in articles:
+            fields: dict[str, Any] = {"id": article.id, "title": article.title}
+            fields["body"] = article.body
+            seconds = date_seconds(article.date)
+            if seconds is not None:
+                fields["date"] = seconds
+            writer.add_document(**fields)
+            count += 1
+        writer.commit()
+        ix.close()
+        return count
+
+    def open(self, directory: Path) -> None:
+        from whoosh import index
+
+        self.searcher = index.open_dir(str(directory)).searcher()
+
+    def _query(self, query: Query) -> Any:
+        from whoosh import query as wq
+
+        parts = []
+        if query.words:
+            if query.op == "phrase":
+                text = '"' + " ".join(query.words) + '"'
+            else:
+                text = f" {query.op.upper()} ".join(query.words)
+            if query.exclude:
+                text += f" AND NOT {query.exclude}"
+            parts.append(self.parser.parse(text))
+        if query.dates:
+            parts.append(wq.NumericRange("date", *query.seconds))
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    def top10(self, query: Query) -> list[str]:
+        return [hit["id"] for hit in self.searcher.search(self._query(query), limit=10)]
+
+    def total(self, query: Query) -> int:
+        # With a limit, len(results) can undercount (WHOOSH-NOTES.md); collecting all cannot.
+        return int(self.searcher.search(self._query(query), limit=None).scored_length())
+
+
+class Fts5(Engine):
+    settings = (
+        "fts5(title, body, tokenize='porter unicode61') + a table (id, date) with an index "
+        "on date; bm25(fts, 2, 1); one transaction"
+    )
+
+    def __init__(self) -> None:
+        self.db: sqlite3.Connection | None = None
+
+    def version(self) -> str:
+        return f"SQLite {sqlite3.sqlite_version}"
+
+    def build(self, articles: Iterable[Article], directory: Path) -> int:
+        db = sqlite3.connect(directory / "fts5.sqlite")
+        try:
+            db.execute(
+                "CREATE VIRTUAL TABLE fts USING fts5(title, body, tokenize='porter unicode61')"
+            )
+        except sqlite3.OperationalError as error:
+            raise EngineUnavailableError(f"this sqlite3 has no FTS5 ({error})") from error
+        db.execute("CREATE TABLE docs(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, date INTEGER)")
+        count = 0
+        with db:
+            for count, article in enumerate(articles, start=1):
+                db.execute(
+                    "INSERT INTO docs(rowid, id, date) VALUES (?, ?, ?)",
+                    (count, article.id, date_seconds(article.date)),
+                )
+                db.execute(
+                    "INSERT INTO fts(rowid, title, body) VALUES (?, ?, ?)",
+                    (count, article.title, article.body),
+                )
+            db.execute("CREATE INDEX docs_date ON docs(date)")
+        db.close()
+        return count
+
+    def open(self, directory: Path) -> None:
+        self.db = sqlite3.connect(directory / "fts5.sqlite")
+
+    @staticmethod
+    def _match(query: Query) -> str:
+        # Quoted, every word is a plain string to FTS5 whatever its spelling.
+        if query.op == "phrase":
+            text = '"' + " ".join(query.words) + '"'
+        else:
+            text = f" {query.op.upper()} ".join(f'"{word}"' for word in query.words)
+        return f'{text} NOT "{query.exclude}"' if query.exclude else text
+
+    def _sql(self, query: Query, count: bool) -> tuple[str, tuple[Any, ...]]:
+        if not query.words:
+            what = "count(*)" if count else "id"
+            return f"SELECT {what} FROM docs WHERE date BETWEEN ? AND ? LIMIT ?", (
+                *query.seconds,
+                -1 if count else 10,
+            )
+        where = "fts MATCH ?"
+        params: tuple[Any, ...] = (self._match(query),)
+        if query.dates:
+            where, params = where + " AND d.date BETWEEN ? AND ?", (*params, *query.seconds)
+        if count:
+            return (
+                f"SELECT count(*) FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE {where}",
+                params,
+            )
+        sql = (
+            f"SELECT d.id FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE {where} "
+            f"ORDER BY bm25(fts, {TITLE_WEIGHT}, 1.0) LIMIT 10"
+        )
+        return sql, params
+
+    def top10(self, query: Query) -> list[str]:
+        assert self.db is not None
+        return [doc_id for (doc_id,) in self.db.execute(*self._sql(query, count=False))]
+
+    def total(self, query: Query) -> int:
+        assert self.db is not None
+        return int(self.db.execute(*self._sql(query, count=True)).fetchone()[0])
+
+
+class Tantivy(Engine):
+    settings = (
+        "en_stem, integer fast field for the date + range_query; default writer "
+        "(128 MB heap, threads chosen by tantivy); top 10 without count"
+    )
+
+    def __init__(self) -> None:
+        try:
+            import tantivy
+        except ImportError as error:
+            raise EngineUnavailableError("tantivy is not installed") from error
+        self.tantivy = tantivy
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("id", stored=True, tokenizer_name="raw")
+        builder.add_text_field("title", stored=True, tokenizer_name="en_stem")
+        builder.add_text_field("body", stored=True, tokenizer_name="en_stem")
+        builder.add_integer_field("date", stored=True, indexed=True, fast=True)
+        self.schema = builder.build()
+        self.index: Any = None
+        self.searcher: Any = None
+
+    def version(self) -> str:
+        return f"tantivy-py {metadata.version('tantivy')}"
+
+    def build(self, articles: Iterable[Article], directory: Path) -> int:
+        index = self.tantivy.Index(self.schema, path=str(directory))
+        writer = index.writer()
+        count = 0
+        for article in articles:
+            fields: dict[str, Any] = {"id": article.id, "title": article.title}
+            fields["body"] = article.body
+            seconds = date_seconds(article.date)
+            if seconds is not None:
+                fields["date"] = seconds
+            writer.add_document(self.tantivy.Document(**fields))
+            count += 1
+        writer.commit()
+        writer.wait_merging_threads()
+        return count
+
+    def open(self, directory: Path) -> None:
+        self.index = self.tantivy.Index.open(str(directory))
+        self.searcher = self.index.searcher()
+
+    def _query(self, query: Query) -> Any:
+        tantivy = self.tantivy
+        parts = []
+        if query.words:
+            if query.op == "phrase":
+                text = '"' + " ".join(query.words) + '"'
+            elif query.op == "and" or query.exclude:
+                text = " ".join(f"+{word}" for word in query.words)
+            else:
+                text = " OR ".join(query.words)
+            if query.exclude:
+                text += f" -{query.exclude}"  # its parser reads `AND NOT x` as something else
+            boosts = {"title": TITLE_WEIGHT}
+            parts.append(self.index.parse_query(text, ["title", "body"], field_boosts=boosts))
+        if query.dates:
+            integer = tantivy.FieldType.Integer
+            parts.append(tantivy.Query.range_query(self.schema, "date", integer, *query.seconds))
+        if len(parts) == 1:
+            return parts[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, part) for part in parts])
+
+    def top10(self, query: Query) -> list[str]:
+        hits = self.searcher.search(self._query(query), 10, count=False).hits
+        return [self.searcher.doc(address).get_first("id") for _, address in hits]
+
+    def total(self, query: Query) -> int:
+        return int(self.searcher.search(self._query(query), 1, count=True).count)
+
+
+ENGINES: dict[str, Callable[[], Engine]] = {
+    "newssearch": Newssearch,
+    "whoosh": Whoosh,
+    "whoosh-mp": lambda: Whoosh(procs=2),
+    "fts5": Fts5,
+    "tantivy": Tantivy,
+}
+
+
+def make(name: str) -> Engine:
+    """Returns the engine called `name`; raises EngineUnavailableError if it cannot run here."""
+    try:
+        factory = ENGINES[name]
+    except KeyError:
+        raise EngineUnavailableError(f"unknown engine {name!r}") from None
+    return factory()
+
+
+def directory_bytes(directory: Path) -> int:
+    """Returns the size of every file under `directory`."""
+    return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
+
+
+def peak_rss_kib() -> tuple[int, int]:
+    """Returns the peak RSS of this process and of its largest finished child, in KiB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return own, children
+
+
+def build(name: str, corpus: Path, directory: Path, docs: int) -> dict[str, Any]:
+    """Returns what building `docs` articles of `corpus` with engine `name` took."""
+    engine = make(name)
+    version = engine.version()
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    counted = scaled_articles(corpus, docs)
+    text_bytes = 0
+
+    def articles() -> Iterator[Article]:
+        nonlocal text_bytes
+        for article in counted:
+            text_bytes += article.text_bytes
+            yield article
+
+    rss_before, _ = peak_rss_kib()
+    started = time.perf_counter()
+    indexed = engine.build(articles(), directory)
+    seconds = time.perf_counter() - started
+    rss, rss_children = peak_rss_kib()
+    return {
+        "engine": name,
+        "label": ENGINE_LABELS[name],
+        "settings": engine.settings,
+        "docs": indexed,
+        "text_bytes": text_bytes,
+        "seconds": seconds,
+        "index_bytes": directory_bytes(directory),
+        "rss_kib": rss,
+        "version": version,
+        "rss_workers_kib": rss_children,
+        "rss_before_kib": rss_before,
+    }
+
+
+def query(name: str, directory: Path, reps: int) -> dict[str, Any]:
+    """Returns per query its total hits and the ms of each of `reps` warm executions."""
+    engine = make(name)
+    version = engine.version()
+    engine.open(directory)
+    totals = []
+    for item in QUERIES:  # warm-up: every query once, untimed; the exact count besides
+        engine.top10(item)
+        totals.append(engine.total(item))
+    times: list[list[float]] = [[] for _ in QUERIES]
+    for _ in range(reps):
+        for number, item in enumerate(QUERIES):
+            started = time.perf_counter()
+            engine.top10(item)
+            times[number].append((time.perf_counter() - started) * 1000)
+    return {
+        "engine": name,
+        "label": ENGINE_LABELS[name],
+        "settings": engine.settings,
+        "version": version,
+        "queries": [
+            {"type": item.type, "query": item.label, "total": total, "ms": ms}
+            for item, total, ms in zip(QUERIES, totals, times, strict=True)
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build or query one engine's index (child).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_parser = commands.add_parser("build", help="index a corpus, report time/size/RSS")
+    build_parser.add_argument("engine", choices=sorted(ENGINES))
+    build_parser.add_argument("corpus", type=Path)
+    build_parser.add_argument("directory", type=Path)
+    build_parser.add_argument("--docs", type=int, default=sys.maxsize, help="articles to index")
+    query_parser = commands.add_parser("query", help="run the query list warm, report times")
+    query_parser.add_argument("engine", choices=sorted(ENGINES))
+    query_parser.add_argument("directory", type=Path)
+    query_parser.add_argument("--reps", type=int, default=5)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "build":
+            result = build(args.engine, args.corpus, args.directory, args.docs)
+        else:
+            result = query(args.engine, args.directory, args.reps)
+    except EngineUnavailableError as error:
+        print(json.dumps({"engine": args.engine, "unavailable": str(error)}))
+        return 0
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import importlib.util
 import json
@@ -217,3 +218,24 @@ def write(out: Path, name: str, markdown: str, data: object) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.md").write_text(markdown + "\n", encoding="utf-8")
     (out / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def part_main(
+    argv: list[str] | None, name: str, description: str, reps: int, measure: Any, markdown: Any
+) -> int:
+    """The command line of one benchmark part (index_speed, query_speed): parse, measure,
+    write results/NAME.md and .json, print the Markdown."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--corpus", type=Path, help="JSON Lines file or folder (default: Reuters)")
+    parser.add_argument("--reps", type=int, default=reps, help=f"repetitions (default: {reps})")
+    parser.add_argument("--scale", type=float, default=1.0, help="corpus multiple (default: 1)")
+    parser.add_argument("--engines", default=",".join(ENGINE_ORDER), help="comma-separated")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results and indexes")
+    args = parser.parse_args(argv)
+    corpus = corpus_or_exit(args.corpus, f"{name}.py")
+    pinned = pin_newssearch(args.out)
+    report = measure(corpus, engine_list(args.engines), args.reps, args.out, args.scale)
+    text = markdown(report) + f"\n\nMachine: {machine()}. Code: {pinned}."
+    write(args.out, name, text, report)
+    print(text)
+    return 0

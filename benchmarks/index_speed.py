@@ -13,30 +13,23 @@ under OUT/indexes/ for query_speed.py.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from _common import (
-    DEFAULT_OUT,
-    ENGINE_ORDER,
     MB,
     MIB_PER_KIB,
     SAMPLE_SECONDS,
     ChildFailedError,
     Result,
-    corpus_or_exit,
-    engine_list,
     fmt,
     log,
-    machine,
     median,
-    pin_newssearch,
+    part_main,
     run_child,
     table,
-    write,
 )
 from _corpora import count_articles
 
@@ -174,20 +167,9 @@ def notes(report: dict[str, Any]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Indexing speed, engines side by side.")
-    parser.add_argument("--corpus", type=Path, help="JSON Lines file or folder (default: Reuters)")
-    parser.add_argument("--reps", type=int, default=3, help="builds per engine (default: 3)")
-    parser.add_argument("--scale", type=float, default=1.0, help="corpus multiple (default: 1)")
-    parser.add_argument("--engines", default=",".join(ENGINE_ORDER), help="comma-separated")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results and indexes")
-    args = parser.parse_args(argv)
-    corpus = corpus_or_exit(args.corpus, "index_speed.py")
-    pinned = pin_newssearch(args.out)
-    report = measure(corpus, engine_list(args.engines), args.reps, args.out, args.scale)
-    text = markdown(report) + f"\n\nMachine: {machine()}. Code: {pinned}."
-    write(args.out, "index_speed", text, report)
-    print(text)
-    return 0
+    return part_main(
+        argv, "index_speed", "Indexing speed, engines side by side.", 3, measure, markdown
+    )
 
 
 if __name__ == "__main__":

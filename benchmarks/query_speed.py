@@ -13,7 +13,6 @@ all executions of a type. Only the top 10 is timed; its stored ids are read.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -21,21 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
-    DEFAULT_OUT,
-    ENGINE_ORDER,
     PINNED_VARIABLE,
     ChildFailedError,
     Result,
-    corpus_or_exit,
-    engine_list,
     fmt,
     log,
-    machine,
+    part_main,
     percentile,
-    pin_newssearch,
     run_child,
     table,
-    write,
 )
 from _corpora import count_articles
 from _queries import DATE_TYPES, TYPES
@@ -162,20 +155,9 @@ def hits_table(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Query latency, engines side by side.")
-    parser.add_argument("--corpus", type=Path, help="JSON Lines file or folder (default: Reuters)")
-    parser.add_argument("--reps", type=int, default=5, help="timed passes (default: 5)")
-    parser.add_argument("--scale", type=float, default=1.0, help="corpus multiple (default: 1)")
-    parser.add_argument("--engines", default=",".join(ENGINE_ORDER), help="comma-separated")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results and indexes")
-    args = parser.parse_args(argv)
-    corpus = corpus_or_exit(args.corpus, "query_speed.py")
-    pinned = pin_newssearch(args.out)
-    report = measure(corpus, engine_list(args.engines), args.reps, args.out, args.scale)
-    text = markdown(report) + f"\n\nMachine: {machine()}. Code: {pinned}."
-    write(args.out, "query_speed", text, report)
-    print(text)
-    return 0
+    return part_main(
+        argv, "query_speed", "Query latency, engines side by side.", 5, measure, markdown
+    )
 
 
 if __name__ == "__main__":

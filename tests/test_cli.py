@@ -80,6 +80,11 @@ def test_query_options(checkout: Path) -> None:
     assert run("query", "belarus", "--offset", "1")[1].startswith("1 hits (")
     code, _, err = run("query", "belarus", "--sort", "newest")
     assert code == 2 and "Invalid value for '--sort'" in err
+    code, _, err = run("query", "belarus", "--from", "2019-13")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "Error: Invalid value for '--from': impossible date: '2019-13' (month 13)"
+    )
 
 
 def test_malformed_query_is_one_line_and_exit_2(checkout: Path) -> None:

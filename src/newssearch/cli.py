@@ -12,8 +12,9 @@ from typing import Any
 import click
 
 from newssearch.analysis import languages
+from newssearch.dates import PartialDate
 from newssearch.documents import Document, Rejected, load_documents
-from newssearch.errors import IndexNotFoundError, NewssearchError, QuerySyntaxError
+from newssearch.errors import DateError, IndexNotFoundError, NewssearchError, QuerySyntaxError
 from newssearch.index import Index, IndexReport
 from newssearch.search import SORTS
 
@@ -116,6 +117,16 @@ def _with_progress(items: Iterator[Document | Rejected]) -> Iterator[Document | 
     click.echo(f"\rindexing… {count:,} documents read, committing", err=True)
 
 
+def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuses an option value that is not a partial date, as a usage error (exit 2)."""
+    if value is not None:
+        try:
+            PartialDate.parse(value)
+        except DateError as e:
+            raise click.BadParameter(str(e)) from None
+    return value
+
+
 @main.command("query")
 @click.argument("query")
 @index_option
@@ -129,8 +140,20 @@ def _with_progress(items: Iterator[Document | Rejected]) -> Iterator[Document | 
     type=click.IntRange(min=0),
     help="Hits to skip first (paging).",
 )
-@click.option("--from", "date_from", metavar="DATE", help="Only articles dated on or after DATE.")
-@click.option("--to", "date_to", metavar="DATE", help="Only articles dated on or before DATE.")
+@click.option(
+    "--from",
+    "date_from",
+    metavar="DATE",
+    callback=_check_date,
+    help="Only articles dated on or after DATE (inclusive at its precision).",
+)
+@click.option(
+    "--to",
+    "date_to",
+    metavar="DATE",
+    callback=_check_date,
+    help="Only articles dated on or before DATE (inclusive at its precision).",
+)
 @click.option(
     "--sort",
     type=click.Choice(SORTS),

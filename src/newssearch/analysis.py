@@ -87,14 +87,7 @@ class Stemmer:
 
     def stems(self, text: str) -> list[str]:
         """Returns the stems of the words of `text`, one per position."""
-        cache = self._cache
-        out = []
-        for word in words(text):
-            stem = cache.get(word)
-            if stem is None:
-                stem = self.stem(word)
-            out.append(stem)
-        return out
+        return [self.stem(word) for word in words(text)]
 
 
 @cache

@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
 from itertools import pairwise
@@ -24,11 +24,11 @@ import numpy as np
 from whoosh.codec import default_codec
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.filedb.filestore import FileStorage
-from whoosh.system import pack_uint, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from newssearch import schema
-from newssearch.analysis import stemmer
+from newssearch.analysis import stemmer, words
 from newssearch.documents import Document
 
 BATCH_DOCUMENTS = 5_000
@@ -37,6 +37,7 @@ WORKERS = min(2, os.cpu_count() or 1)
 _COMPRESS_ABOVE = 512  # bytes of block data from which zlib is worth its set-up time
 _ZLIB_LEVEL = 1  # whoosh uses 3; on blocks this small 1 packs nearly as tight, faster
 _BLOCK = 128  # postings per block, as whoosh writes them
+_TERM_INFO = W3TermInfo._struct  # flags, total weight, doc freq, min/max length, max weight, ids
 
 
 def batches(documents: Iterable[Document]) -> Iterator[list[Document]]:
@@ -97,8 +98,8 @@ def write_segment(
     perdoc = codec.per_document_writer(storage, segment)
     analyzer = schema.analyzer_of(index_schema)
     assert analyzer is not None
-    stems = stemmer(analyzer.language).stems
-    text = {name: _FieldTokens() for name in schema.TEXT_FIELDS}
+    stem = stemmer(analyzer.language).stem
+    text = {name: _FieldTokens(stem) for name in schema.TEXT_FIELDS}
     keywords: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -114,7 +115,7 @@ def write_segment(
             field = index_schema[name]
             length = 0
             if name in text:
-                length = text[name].add(stems(value))
+                length = text[name].add(value)
             elif field.indexed:
                 for term, _freq, weight, encoded in field.index(value):
                     keywords[name][term].append((docnum, weight, encoded))
@@ -157,18 +158,32 @@ def write_segment(
 class _FieldTokens:
     """A batch's tokens of one text field, as term numbers, inverted all at once with numpy."""
 
-    def __init__(self) -> None:
-        self.vocabulary: dict[str, int] = {}
+    def __init__(self, stem: Callable[[str], str]) -> None:
+        self.vocabulary: dict[str, int] = {}  # stem -> term number
         self.terms: list[int] = []
         self.lengths: list[int] = []
+        self._stem = stem
+        self._by_word: dict[str, int] = {}  # folded word -> term number, one lookup a token
         self._pending = 0
 
-    def add(self, stems: list[str]) -> int:
-        """Adds one document's stems (in position order); returns how many there were."""
-        numbers = self.vocabulary
-        self.terms.extend([numbers.setdefault(stem, len(numbers)) for stem in stems])
-        self._pending += len(stems)
-        return len(stems)
+    def add(self, text: str) -> int:
+        """Adds one document's text (its words in position order); returns how many words."""
+        found = words(text)
+        by_word = self._by_word
+        numbers = [by_word.get(word) for word in found]
+        if None in numbers:  # words this batch has not met yet
+            for i, number in enumerate(numbers):
+                if number is None:
+                    word = found[i]
+                    number = by_word.get(word)
+                    if number is None:
+                        stems = self.vocabulary
+                        number = stems.setdefault(self._stem(word), len(stems))
+                        by_word[word] = number
+                    numbers[i] = number
+        self.terms.extend(numbers)  # type: ignore[arg-type]
+        self._pending += len(found)
+        return len(found)
 
     def end_document(self) -> None:
         self.lengths.append(self._pending)
@@ -236,48 +251,62 @@ def _write_term(
     lengths: list[int],
     compression: int,
 ) -> None:
-    """Writes one term's posting list in whoosh 3's block format, as W3PostingsWriter would,
-    without its per-posting calls (whoosh-reloaded is pinned; a differential test holds this
-    to whoosh's own writer)."""
+    """Writes one term's posting list in whoosh 3's block format, and its W3TermInfo row, as
+    whoosh's W3PostingsWriter and W3FieldWriter would, without their per-posting calls
+    (whoosh-reloaded is pinned; a differential test holds this to whoosh's own writer)."""
     postfile = writer._postfile
-    info = W3TermInfo()
     start = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
+    out = [WHOOSH3_HEADER_MAGIC]
     count = len(docs)
+    shortest: int | None = None
+    longest = 0
+    heaviest = 0.0
     for first in range(0, count, _BLOCK):
         ids = docs[first : first + _BLOCK]
         weights = freqs[first : first + _BLOCK]
         present = [n for n in lengths[first : first + _BLOCK] if n]
-        shortest = min(present) if present else None
-        longest = max(present) if present else 0
-        heaviest = max(weights)
-        info._weight += sum(weights)
-        info._df += len(ids)
-        info._minlength = shortest if info._minlength is None else min(info._minlength, shortest)
-        info._maxlength = max(info._maxlength, longest)
-        info._maxweight = max(info._maxweight, heaviest)
-        if info._minid is None:
-            info._minid = ids[0]
-        info._maxid = ids[-1]
-        if heaviest == 1.0 and min(weights) == 1.0:
-            mini_weights: Any = None
-        elif min(weights) == heaviest:
-            mini_weights = heaviest
+        block_shortest = min(present) if present else None
+        block_longest = max(present) if present else 0
+        block_heaviest = max(weights)
+        if block_shortest is not None:
+            shortest = block_shortest if shortest is None else min(shortest, block_shortest)
+        longest = max(longest, block_longest)
+        heaviest = max(heaviest, block_heaviest)
+        if min(weights) == block_heaviest:
+            mini_weights: Any = None if block_heaviest == 1.0 else block_heaviest
         else:
             mini_weights = tuple(weights)
         gaps = (ids[0], *(b - a for a, b in pairwise(ids)))
         data = dumps((gaps, mini_weights, tuple(encoded[first : first + _BLOCK])), 2)
-        # zlib gains little on a small block and costs a fixed ~50 µs to set up: skip those.
+        # zlib gains little on a small block and costs a fixed set-up time: skip those.
         level = compression if len(data) > _COMPRESS_ABOVE else 0
         if level:
             data = zlib.compress(data, level)
         head = dumps(
-            (len(ids), ids[-1], heaviest, level, length_to_byte(shortest), length_to_byte(longest)),
+            (
+                len(ids),
+                ids[-1],
+                block_heaviest,
+                level,
+                length_to_byte(block_shortest),
+                length_to_byte(block_longest),
+            ),
             2,
         )
         size = len(head) + len(data)
-        postfile.write_int(-size if first + _BLOCK >= count else size)
-        postfile.write(head)
-        postfile.write(data)
-    info.set_extent(start, postfile.tell() - start)
-    writer._tindex.add(pack_ushort(writer._fieldid) + term, info.to_bytes())
+        out += [pack_int(-size if first + _BLOCK >= count else size), head, data]
+    chain = b"".join(out)
+    postfile.write(chain)
+    info = _TERM_INFO.pack(
+        0,
+        sum(freqs),
+        count,
+        0 if shortest is None else length_to_byte(shortest),
+        length_to_byte(longest),
+        heaviest,
+        docs[0],
+        docs[-1],
+    )
+    writer._tindex.add(
+        pack_ushort(writer._fieldid) + term, info + pack_long(start) + pack_int(len(chain))
+    )

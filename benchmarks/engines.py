@@ -31,6 +31,15 @@ from _queries import QUERIES, Query
 TITLE_WEIGHT = 2.0  # newssearch's own title weight, given to the engines that take one
 
 
+def _fields(article: Article) -> dict[str, Any]:
+    """Returns the id, title, body and (when dated) epoch-seconds date of an article."""
+    fields: dict[str, Any] = {"id": article.id, "title": article.title, "body": article.body}
+    seconds = date_seconds(article.date)
+    if seconds is not None:
+        fields["date"] = seconds
+    return fields
+
+
 class EngineUnavailableError(Exception):
     """The engine cannot run here (not installed)."""
 
@@ -141,12 +150,7 @@ class Whoosh(Engine):
         writer = ix.writer(**options)
         count = 0
         for article in articles:
-            fields: dict[str, Any] = {"id": article.id, "title": article.title}
-            fields["body"] = article.body
-            seconds = date_seconds(article.date)
-            if seconds is not None:
-                fields["date"] = seconds
-            writer.add_document(**fields)
+            writer.add_document(**_fields(article))
             count += 1
         writer.commit()
         ix.close()
@@ -289,12 +293,7 @@ class Tantivy(Engine):
         writer = index.writer()
         count = 0
         for article in articles:
-            fields: dict[str, Any] = {"id": article.id, "title": article.title}
-            fields["body"] = article.body
-            seconds = date_seconds(article.date)
-            if seconds is not None:
-                fields["date"] = seconds
-            writer.add_document(self.tantivy.Document(**fields))
+            writer.add_document(self.tantivy.Document(**_fields(article)))
             count += 1
         writer.commit()
         writer.wait_merging_threads()

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import ENGINE_LABELS, source_digest
-from _corpora import Article, date_seconds, scaled_articles
+from _corpora import Article, date_seconds, read_articles, scaled_articles
 from _queries import QUERIES, Query
 
 TITLE_WEIGHT = 2.0  # newssearch's own title weight, given to the engines that take one
@@ -362,14 +362,14 @@ def peak_rss_kib() -> tuple[int, int]:
     return own, children
 
 
-def build(name: str, corpus: Path, directory: Path, docs: int) -> dict[str, Any]:
-    """Returns what building `docs` articles of `corpus` with engine `name` took."""
+def build(name: str, corpus: Path, directory: Path, docs: int | None) -> dict[str, Any]:
+    """Returns what building `docs` articles of `corpus` (None: all of it, once) took."""
     engine = make(name)
     version = engine.version()
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
-    counted = scaled_articles(corpus, docs)
+    counted = read_articles(corpus) if docs is None else scaled_articles(corpus, docs)
     text_bytes = 0
 
     def articles() -> Iterator[Article]:
@@ -432,7 +432,9 @@ def main(argv: list[str] | None = None) -> int:
     build_parser.add_argument("engine", choices=sorted(ENGINES))
     build_parser.add_argument("corpus", type=Path)
     build_parser.add_argument("directory", type=Path)
-    build_parser.add_argument("--docs", type=int, default=sys.maxsize, help="articles to index")
+    build_parser.add_argument(
+        "--docs", type=int, help="articles to index (default: the corpus once)"
+    )
     query_parser = commands.add_parser("query", help="run the query list warm, report times")
     query_parser.add_argument("engine", choices=sorted(ENGINES))
     query_parser.add_argument("directory", type=Path)

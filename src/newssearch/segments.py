@@ -2,42 +2,33 @@
 
 whoosh's writer sends every token through a chain of Token objects, then pickles every posting
 into a sorting pool on disk and back. Here a batch of documents is analyzed straight to stems,
-its postings are gathered in memory and written in term order through whoosh's own codec,
-and batches are written by parallel processes, one segment each. Memory is bounded by the
-batch, not the corpus. A segment is invisible until the index commits it.
+its postings are gathered in memory, inverted with numpy and encoded a field at a time
+(`newssearch.postings`), and batches are written by parallel processes, one segment each.
+Memory is bounded by the batch, not the corpus. A segment is invisible until the index
+commits it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from functools import lru_cache
-from itertools import pairwise
-from pickle import dumps
 from typing import Any
 
 import numpy as np
 from whoosh.codec import default_codec
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.filedb.filestore import FileStorage
-from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numeric import length_to_byte
 
-from newssearch import schema
+from newssearch import postings, schema
 from newssearch.analysis import stemmer, words
 from newssearch.documents import Document
 
 BATCH_DOCUMENTS = 5_000
 BATCH_BYTES = 8_000_000
 WORKERS = min(2, os.cpu_count() or 1)
-_COMPRESS_ABOVE = 512  # bytes of block data from which zlib is worth its set-up time
-_ZLIB_LEVEL = 1  # whoosh uses 3; on blocks this small 1 packs nearly as tight, faster
-_BLOCK = 128  # postings per block, as whoosh writes them
-_TERM_INFO = W3TermInfo._struct  # flags, total weight, doc freq, min/max length, max weight, ids
 
 
 def batches(documents: Iterable[Document]) -> Iterator[list[Document]]:
@@ -100,9 +91,7 @@ def write_segment(
     assert analyzer is not None
     stem = stemmer(analyzer.language).stem
     text = {name: _FieldTokens(stem) for name in schema.TEXT_FIELDS}
-    keywords: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
+    keywords: dict[str, dict[bytes, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
 
     for docnum, doc in enumerate(documents):
         values = schema.document_fields(doc)
@@ -117,8 +106,8 @@ def write_segment(
             if name in text:
                 length = text[name].add(value)
             elif field.indexed:
-                for term, _freq, weight, encoded in field.index(value):
-                    keywords[name][term].append((docnum, weight, encoded))
+                for term, freq, _weight, _encoded in field.index(value):
+                    keywords[name][term].append((docnum, freq))
             perdoc.add_field(name, field, value if field.stored else None, length)
             if field.column_type:
                 perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
@@ -129,24 +118,12 @@ def write_segment(
     perdoc.close()
 
     writer = codec.field_writer(storage, segment)
-    compression = _ZLIB_LEVEL
     for name in sorted([*text, *keywords]):
         writer.start_field(name, index_schema[name])
         if name in text:
-            for term, docs, freqs, encoded, lengths in text[name].postings():
-                _write_term(writer, term, docs, freqs, encoded, lengths, compression)
+            text[name].write(writer)
         else:
-            for term in sorted(keywords[name]):
-                found = keywords[name][term]
-                _write_term(
-                    writer,
-                    term,
-                    [p[0] for p in found],
-                    [p[1] for p in found],
-                    [p[2] for p in found],
-                    [0] * len(found),
-                    compression,
-                )
+            _write_keywords(writer, keywords[name])
         writer.finish_field()
     writer.close()
     if segment.should_assemble():
@@ -189,10 +166,8 @@ class _FieldTokens:
         self.lengths.append(self._pending)
         self._pending = 0
 
-    def postings(
-        self,
-    ) -> Iterator[tuple[bytes, list[int], list[float], list[bytes], list[int]]]:
-        """Yields (term, docnums, frequencies, encoded positions, field lengths) in term order."""
+    def write(self, writer: Any) -> None:
+        """Writes the batch's posting lists of this field (started in whoosh's `writer`)."""
         if not self.terms:
             return
         names = sorted(self.vocabulary)
@@ -207,106 +182,33 @@ class _FieldTokens:
         new = np.ones(terms.size, dtype=np.bool_)
         new[1:] = (terms[1:] != terms[:-1]) | (docs[1:] != docs[:-1])
         starts = np.flatnonzero(new)
-        freqs = np.diff(np.append(starts, terms.size))
-        # whoosh's Positions value: a count, then the pickled gaps between positions.
         gaps = positions.copy()
         gaps[1:] -= positions[:-1]
         gaps[starts] = positions[starts]
-        gap_list = gaps.tolist()
-        encoded = [
-            _single_position(gap_list[a])
-            if f == 1
-            else pack_uint(f) + dumps(gap_list[a : a + f], 2)
-            for a, f in zip(starts.tolist(), freqs.tolist(), strict=True)
-        ]
-        quantized = [byte_to_length(length_to_byte(n)) for n in self.lengths]
-        posting_terms = terms[starts].tolist()
-        posting_docs = docs[starts].tolist()
-        posting_freqs = freqs.astype(np.float64).tolist()
-        bounds = (np.flatnonzero(np.diff(terms[starts])) + 1).tolist()
-        for first, last in zip([0, *bounds], [*bounds, len(posting_terms)], strict=True):
-            term_docs = posting_docs[first:last]
-            yield (
-                names[posting_terms[first]].encode("utf-8"),
-                term_docs,
-                posting_freqs[first:last],
-                encoded[first:last],
-                [quantized[d] for d in term_docs],
-            )
-
-
-@lru_cache(maxsize=65_536)
-def _single_position(position: int) -> bytes:
-    # Most words occur once in a field: their encoded value depends on the position alone.
-    encoded: bytes = pack_uint(1) + dumps([position], 2)
-    return encoded
-
-
-def _write_term(
-    writer: Any,
-    term: bytes,
-    docs: list[int],
-    freqs: list[float],
-    encoded: list[bytes],
-    lengths: list[int],
-    compression: int,
-) -> None:
-    """Writes one term's posting list in whoosh 3's block format, and its W3TermInfo row, as
-    whoosh's W3PostingsWriter and W3FieldWriter would, without their per-posting calls
-    (whoosh-reloaded is pinned; a differential test holds this to whoosh's own writer)."""
-    postfile = writer._postfile
-    start = postfile.tell()
-    out = [WHOOSH3_HEADER_MAGIC]
-    count = len(docs)
-    shortest: int | None = None
-    longest = 0
-    heaviest = 0.0
-    for first in range(0, count, _BLOCK):
-        ids = docs[first : first + _BLOCK]
-        weights = freqs[first : first + _BLOCK]
-        present = [n for n in lengths[first : first + _BLOCK] if n]
-        block_shortest = min(present) if present else None
-        block_longest = max(present) if present else 0
-        block_heaviest = max(weights)
-        if block_shortest is not None:
-            shortest = block_shortest if shortest is None else min(shortest, block_shortest)
-        longest = max(longest, block_longest)
-        heaviest = max(heaviest, block_heaviest)
-        if min(weights) == block_heaviest:
-            mini_weights: Any = None if block_heaviest == 1.0 else block_heaviest
-        else:
-            mini_weights = tuple(weights)
-        gaps = (ids[0], *(b - a for a, b in pairwise(ids)))
-        data = dumps((gaps, mini_weights, tuple(encoded[first : first + _BLOCK])), 2)
-        # zlib gains little on a small block and costs a fixed set-up time: skip those.
-        level = compression if len(data) > _COMPRESS_ABOVE else 0
-        if level:
-            data = zlib.compress(data, level)
-        head = dumps(
-            (
-                len(ids),
-                ids[-1],
-                block_heaviest,
-                level,
-                length_to_byte(block_shortest),
-                length_to_byte(block_longest),
-            ),
-            2,
+        length_bytes = np.array([length_to_byte(n) for n in self.lengths], dtype=np.int64)
+        postings.write_field(
+            writer,
+            [name.encode("utf-8") for name in names],
+            terms[starts],
+            docs[starts],
+            np.diff(np.append(starts, terms.size)),
+            length_bytes[docs[starts]],
+            gaps,
         )
-        size = len(head) + len(data)
-        out += [pack_int(-size if first + _BLOCK >= count else size), head, data]
-    chain = b"".join(out)
-    postfile.write(chain)
-    info = _TERM_INFO.pack(
-        0,
-        sum(freqs),
-        count,
-        0 if shortest is None else length_to_byte(shortest),
-        length_to_byte(longest),
-        heaviest,
-        docs[0],
-        docs[-1],
-    )
-    writer._tindex.add(
-        pack_ushort(writer._fieldid) + term, info + pack_long(start) + pack_int(len(chain))
+
+
+def _write_keywords(writer: Any, found: dict[bytes, list[tuple[int, int]]]) -> None:
+    """Writes a keyword field's posting lists: (docnum, frequency) by term, docnums ascending."""
+    names = sorted(found)
+    pairs = [found[name] for name in names]
+    counts = np.array([len(p) for p in pairs], dtype=np.int64)
+    flat = np.array([pair for p in pairs for pair in p], dtype=np.int64).reshape(-1, 2)
+    postings.write_field(
+        writer,
+        names,
+        np.repeat(np.arange(len(names)), counts),
+        flat[:, 0],
+        flat[:, 1],
+        None,
+        None,
     )

@@ -196,3 +196,30 @@ def test_stock_whoosh_reads_every_posting(pair: tuple[Index, Index]) -> None:
                         theirs.weight(),
                         theirs.max_weight(),
                     ), (field, term)
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (0, []),
+        (3, [(3, True)]),
+        (5, [(5, True)]),  # a full batch that ends the input is known to be the last
+        (12, [(5, False), (5, False), (1, False), (1, True)]),
+        (13, [(5, False), (5, False), (1, False), (2, True)]),
+    ],
+)
+def test_batches_are_bounded_and_the_rest_is_shared_out(
+    monkeypatch: pytest.MonkeyPatch, count: int, expected: list[tuple[int, bool]]
+) -> None:
+    monkeypatch.setattr(segments, "BATCH_DOCUMENTS", 5)
+    docs = [Document(f"d{n}", body="word") for n in range(count)]
+    found = list(segments.batches(docs, parts=2))
+    assert [(len(batch), last) for batch, last in found] == expected
+    assert [doc for batch, _ in found for doc in batch] == docs
+
+
+def test_batches_are_bounded_by_text_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(segments, "BATCH_BYTES", 10)
+    docs = [Document(f"d{n}", title="abc", body="defg") for n in range(5)]  # 7 characters each
+    found = list(segments.batches(docs, parts=1))
+    assert [(len(batch), last) for batch, last in found] == [(2, False), (2, False), (1, True)]

@@ -15,7 +15,8 @@ import snowballstemmer
 
 # A word starts with a letter or digit and may carry combining marks (Hindi vowel signs, accents).
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*")
-_ASCII_WORD = regex.compile(r"[a-z0-9]+")
+# ASCII text: letters lowercased, digits kept, everything else a space; then split.
+_ASCII_WORDS = str.maketrans({c: c.lower() if c.isalnum() else " " for c in map(chr, range(128))})
 # The marks NFKD splits off Latin, Greek and Cyrillic letters; other scripts keep theirs.
 # The breve of Cyrillic й and ў stays: they are letters of their own, not accented и and у.
 _ACCENTS = regex.compile(r"[\u0300-\u0305\u0307-\u036f]|(?<![иуИУ])\u0306")
@@ -47,8 +48,7 @@ def _fold_word(word: str) -> list[str]:
 def words(text: str) -> list[str]:
     """Returns the folded words of `text`, in order."""
     if text.isascii():
-        found: list[str] = _ASCII_WORD.findall(text.lower())
-        return found
+        return text.translate(_ASCII_WORDS).split()
     return [part for word in _WORD.findall(text) for part in _fold_word(word)]
 
 

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -31,18 +31,29 @@ BATCH_BYTES = 8_000_000
 WORKERS = min(2, os.cpu_count() or 1)
 
 
-def batches(documents: Iterable[Document]) -> Iterator[list[Document]]:
-    """Yields lists of documents of at most BATCH_DOCUMENTS or about BATCH_BYTES of text."""
+def batches(documents: Iterable[Document], parts: int = 1) -> Iterator[tuple[list[Document], bool]]:
+    """Yields (batch, last): lists of at most BATCH_DOCUMENTS documents or about BATCH_BYTES of
+    text, and whether the input ends there (known one document ahead).
+
+    When full batches came first, the rest comes as `parts` lists of near-equal length, so that
+    as many parallel writers finish it together.
+    """
+    pending = iter(documents)
     batch: list[Document] = []
     size = 0
-    for doc in documents:
+    split = False
+    for doc in pending:
         batch.append(doc)
         size += len(doc.body) + len(doc.title)
         if len(batch) >= BATCH_DOCUMENTS or size >= BATCH_BYTES:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
+            following = next(pending, None)
+            yield batch, following is None
+            if following is None:
+                return
+            batch, size, split = [following], len(following.body) + len(following.title), True
+    pieces = min(parts if split else 1, len(batch))
+    for n in range(pieces):
+        yield batch[n * len(batch) // pieces : (n + 1) * len(batch) // pieces], n == pieces - 1
 
 
 def write_segments(
@@ -50,28 +61,25 @@ def write_segments(
 ) -> list[Any]:
     """Returns the new (uncommitted) whoosh segments holding `documents`.
 
-    The first batch is written in this process; when there is more, batches go to WORKERS
-    processes, with at most two batches per worker in flight.
+    Input that fits one batch is written in this process. Otherwise batches go to WORKERS
+    processes, started as soon as the first batch is full, with at most two batches per
+    worker in flight.
     """
-    chunks = batches(documents)
-    first = next(chunks, None)
-    if first is None:
+    chunks = batches(documents, WORKERS)
+    first, last = next(chunks, ([], True))
+    if not first:
         return []
-    second = next(chunks, None)
-    if second is None or WORKERS < 2:
-        segments = [write_segment(directory, indexname, index_schema, first)]
-        if second is not None:
-            segments += [
-                write_segment(directory, indexname, index_schema, batch)
-                for batch in (second, *chunks)
-            ]
-        return segments
+    if last or WORKERS < 2:
+        return [
+            write_segment(directory, indexname, index_schema, batch)
+            for batch in (first, *(batch for batch, _ in chunks))
+        ]
     # spawn, not fork: forking a process that may hold threads can deadlock.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
-        pending: list[Future[Any]] = []
+        pending = [pool.submit(write_segment, directory, indexname, index_schema, first)]
         done: list[Any] = []
-        for batch in (first, second, *chunks):
+        for batch, _ in chunks:
             if len(pending) >= 2 * WORKERS:
                 done.append(pending.pop(0).result())
             pending.append(pool.submit(write_segment, directory, indexname, index_schema, batch))
@@ -146,19 +154,16 @@ class _FieldTokens:
     def add(self, text: str) -> int:
         """Adds one document's text (its words in position order); returns how many words."""
         found = words(text)
-        by_word = self._by_word
-        numbers = [by_word.get(word) for word in found]
-        if None in numbers:  # words this batch has not met yet
-            for i, number in enumerate(numbers):
-                if number is None:
-                    word = found[i]
-                    number = by_word.get(word)
-                    if number is None:
-                        stems = self.vocabulary
-                        number = stems.setdefault(self._stem(word), len(stems))
-                        by_word[word] = number
-                    numbers[i] = number
-        self.terms.extend(numbers)  # type: ignore[arg-type]
+        known = len(self.terms)
+        try:
+            self.terms.extend(map(self._by_word.__getitem__, found))
+        except KeyError:  # words this batch has not met yet: number them, then start over
+            del self.terms[known:]
+            stems = self.vocabulary
+            for word in found:
+                if word not in self._by_word:
+                    self._by_word[word] = stems.setdefault(self._stem(word), len(stems))
+            self.terms.extend(map(self._by_word.__getitem__, found))
         self._pending += len(found)
         return len(found)
 
@@ -177,7 +182,7 @@ class _FieldTokens:
         docs = np.repeat(np.arange(lengths.size), lengths)
         positions = np.arange(docs.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         terms = rank[np.array(self.terms, dtype=np.int64)]
-        order = np.lexsort((positions, docs, terms))
+        order = np.argsort(terms, kind="stable")  # tokens came in document, position order
         terms, docs, positions = terms[order], docs[order], positions[order]
         new = np.ones(terms.size, dtype=np.bool_)
         new[1:] = (terms[1:] != terms[:-1]) | (docs[1:] != docs[:-1])

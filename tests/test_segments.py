@@ -202,24 +202,32 @@ def test_stock_whoosh_reads_every_posting(pair: tuple[Index, Index]) -> None:
     ("count", "expected"),
     [
         (0, []),
-        (3, [(3, True)]),
-        (5, [(5, True)]),  # a full batch that ends the input is known to be the last
-        (12, [(5, False), (5, False), (1, False), (1, True)]),
-        (13, [(5, False), (5, False), (1, False), (2, True)]),
+        (3, [3]),
+        (5, [5]),
+        (12, [5, 5, 1, 1]),  # the rest shared out between the two writers
+        (13, [5, 5, 1, 2]),
+        (15, [5, 5, 2, 3]),  # the writers are level: the third full batch is split too
+        (20, [5, 5, 5, 5]),  # one writer would be behind: the fourth is kept whole
+        (21, [5, 5, 5, 5, 1]),
+        (22, [5, 5, 5, 5, 1, 1]),
+        (28, [5, 5, 5, 5, 4, 4]),  # the fifth full batch goes with the rest: 5 + 3 = 4 + 4
+        (30, [5, 5, 5, 5, 5, 5]),
     ],
 )
-def test_batches_are_bounded_and_the_rest_is_shared_out(
-    monkeypatch: pytest.MonkeyPatch, count: int, expected: list[tuple[int, bool]]
+def test_batches_are_bounded_and_the_end_is_shared_out(
+    monkeypatch: pytest.MonkeyPatch, count: int, expected: list[int]
 ) -> None:
     monkeypatch.setattr(segments, "BATCH_DOCUMENTS", 5)
     docs = [Document(f"d{n}", body="word") for n in range(count)]
     found = list(segments.batches(docs, parts=2))
-    assert [(len(batch), last) for batch, last in found] == expected
-    assert [doc for batch, _ in found for doc in batch] == docs
+    assert [len(batch) for batch in found] == expected
+    assert [doc for batch in found for doc in batch] == docs
+    assert [len(batch) for batch in segments.batches(docs)] == [5] * (count // 5) + (
+        [count % 5] if count % 5 else []
+    )
 
 
 def test_batches_are_bounded_by_text_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(segments, "BATCH_BYTES", 10)
     docs = [Document(f"d{n}", title="abc", body="defg") for n in range(5)]  # 7 characters each
-    found = list(segments.batches(docs, parts=1))
-    assert [(len(batch), last) for batch, last in found] == [(2, False), (2, False), (1, True)]
+    assert [len(batch) for batch in segments.batches(docs)] == [2, 2, 1]

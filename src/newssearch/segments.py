@@ -31,29 +31,42 @@ BATCH_BYTES = 8_000_000
 WORKERS = min(2, os.cpu_count() or 1)
 
 
-def batches(documents: Iterable[Document], parts: int = 1) -> Iterator[tuple[list[Document], bool]]:
-    """Yields (batch, last): lists of at most BATCH_DOCUMENTS documents or about BATCH_BYTES of
-    text, and whether the input ends there (known one document ahead).
+def batches(documents: Iterable[Document], parts: int = 1) -> Iterator[list[Document]]:
+    """Yields lists of at most BATCH_DOCUMENTS documents or about BATCH_BYTES of text, in order.
 
-    When full batches came first, the rest comes as `parts` lists of near-equal length, so that
-    as many parallel writers finish it together.
+    After a full batch, the end of the input is shared out for `parts` parallel writers: the
+    partial rest comes as `parts` lists, together with the last full batch when that batch
+    would otherwise leave one writer a batch behind the others (so, from the `parts + 1`th
+    on, the newest full batch is held back until the next one fills).
     """
-    pending = iter(documents)
+    done = 0  # full batches yielded
+    held: list[Document] = []
     batch: list[Document] = []
     size = 0
-    split = False
-    for doc in pending:
+    for doc in documents:
         batch.append(doc)
         size += len(doc.body) + len(doc.title)
-        if len(batch) >= BATCH_DOCUMENTS or size >= BATCH_BYTES:
-            following = next(pending, None)
-            yield batch, following is None
-            if following is None:
-                return
-            batch, size, split = [following], len(following.body) + len(following.title), True
-    pieces = min(parts if split else 1, len(batch))
+        if _full(len(batch), size):
+            if held:
+                yield held
+                done += 1
+            held = batch if parts > 1 and done >= parts else []
+            if not held:
+                yield batch
+                done += 1
+            batch, size = [], 0
+    if held and done % parts:  # one writer is a batch behind: it takes the held batch whole
+        yield held
+        done += 1
+        held = []
+    rest = held + batch
+    pieces = min(parts if done else 1, len(rest))
     for n in range(pieces):
-        yield batch[n * len(batch) // pieces : (n + 1) * len(batch) // pieces], n == pieces - 1
+        yield rest[n * len(rest) // pieces : (n + 1) * len(rest) // pieces]
+
+
+def _full(documents: int, size: int) -> bool:
+    return documents >= BATCH_DOCUMENTS or size >= BATCH_BYTES
 
 
 def write_segments(
@@ -66,20 +79,19 @@ def write_segments(
     worker in flight.
     """
     chunks = batches(documents, WORKERS)
-    first, last = next(chunks, ([], True))
-    if not first:
+    first = next(chunks, None)
+    if first is None:
         return []
-    if last or WORKERS < 2:
+    if WORKERS < 2 or not _full(len(first), sum(len(d.body) + len(d.title) for d in first)):
         return [
-            write_segment(directory, indexname, index_schema, batch)
-            for batch in (first, *(batch for batch, _ in chunks))
+            write_segment(directory, indexname, index_schema, batch) for batch in (first, *chunks)
         ]
     # spawn, not fork: forking a process that may hold threads can deadlock.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
         pending = [pool.submit(write_segment, directory, indexname, index_schema, first)]
         done: list[Any] = []
-        for batch, _ in chunks:
+        for batch in chunks:
             if len(pending) >= 2 * WORKERS:
                 done.append(pending.pop(0).result())
             pending.append(pool.submit(write_segment, directory, indexname, index_schema, batch))

@@ -68,109 +68,16 @@ def write_field(
     minus the previous one (the first: the position itself) -- needed when the field's format
     stores positions, ignored otherwise.
     """
-    count = term.size
-    if not count:
+    if not term.size:
         return
-    fixed = writer._format.fixed_value_size()
-    if fixed not in (None, 0, 4) or (fixed is None and gaps is None):
-        raise ValueError(f"cannot encode values of {writer._format!r} from these arrays")
-    gaps = gaps if gaps is not None else np.zeros(0, dtype=np.int64)
-
-    firsts = np.flatnonzero(np.concatenate(([True], term[1:] != term[:-1])))
-    doc_freq = np.diff(np.append(firsts, count))
-    rank = np.arange(count) - np.repeat(firsts, doc_freq)
-    # Blocks: every BLOCK postings of a term.
-    opens = rank % BLOCK == 0
-    starts = np.flatnonzero(opens)
-    sizes = np.diff(np.append(starts, count))
-    block = np.cumsum(opens) - 1  # each posting's block
-    leading = rank[starts] == 0  # the first block of its term
-    closing = np.append(leading[1:], True)  # the last block of its term
-
-    id_gaps = doc - np.concatenate(([0], doc[:-1]))
-    id_gaps[starts] = doc[starts]
-    id_sizes = _int_sizes(id_gaps)
-    last_ids = doc[starts + sizes - 1]
-    max_weights = np.maximum.reduceat(freq, starts)
-    unweighted = max_weights == 1  # every weight 1: whoosh writes None
-    weight_sizes = np.where(unweighted[block], 0, _int_sizes(freq))
-    weights_part = np.where(unweighted, 1, 2 + np.add.reduceat(weight_sizes, starts))
-    if fixed is None:
-        gap_sizes = _int_sizes(gaps)
-        gap_firsts = np.cumsum(freq) - freq
-        value_lengths = 8 + np.add.reduceat(gap_sizes, gap_firsts)
-        value_heads = np.where(value_lengths < 256, 2, 5)
-        value_sizes = value_heads + value_lengths
-        values_part = 2 + np.add.reduceat(value_sizes, starts)
-    elif fixed == 0:
-        values_part = np.ones(starts.size, dtype=np.int64)
-    else:
-        values_part = 5 + 4 * sizes
-    head_sizes = 13 + _int_sizes(last_ids) + _int_sizes(max_weights)
-    data_sizes = 6 + np.add.reduceat(id_sizes, starts) + weights_part + values_part
-    block_sizes = np.where(leading, 4, 0) + 4 + head_sizes + data_sizes
-    offsets = np.cumsum(block_sizes) - block_sizes
-    out = np.zeros(int(block_sizes.sum()), dtype=np.uint8)
-
-    # Each term's posting list starts with whoosh's magic number.
-    term_offsets = offsets[leading]
-    for i, byte in enumerate(_MAGIC):
-        out[term_offsets + i] = byte
-    # Each block: its length (negative for a term's last), the header pickle, the data pickle.
-    at = offsets + np.where(leading, 4, 0)
-    lengths = head_sizes + data_sizes
-    _put_int32(out, at, np.where(closing, -lengths, lengths), ">i4")
-    at = at + 4
-    min_lengths, max_lengths = _length_bounds(length, starts)
-    out[at], out[at + 1], out[at + 2] = _PROTO, 2, _MARK
-    at = _put_ints(out, at + 3, sizes)
-    at = _put_ints(out, at, last_ids)
-    at = _put_ints(out, at, max_weights)
-    for value in (np.zeros_like(sizes), min_lengths, max_lengths):  # compression 0, lengths
-        at = _put_ints(out, at, value)
-    out[at], out[at + 1] = _TUPLE, _STOP
-    at = at + 2
-    # (document gaps, weights, values)
-    out[at], out[at + 1], out[at + 2] = _PROTO, 3, _MARK
-    _put_ints(out, at[block] + 3 + _within(id_sizes, starts, sizes), id_gaps)
-    at = at + data_sizes - 3 - values_part - weights_part
-    out[at] = _TUPLE
-    at = at + 1
-    out[at[unweighted]] = _NONE
-    weighted = ~unweighted
-    out[at[weighted]] = _MARK
-    out[(at + weights_part - 1)[weighted]] = _TUPLE
-    chosen = weight_sizes > 0
-    weight_at = at[block] + 1 + _within(weight_sizes, starts, sizes)
-    _put_ints(out, weight_at[chosen], freq[chosen])
-    at = at + weights_part
-    if fixed is None:
-        out[at] = _MARK
-        value_at = at[block] + 1 + _within(value_sizes, starts, sizes)
-        short = value_heads == 2
-        out[value_at[short]] = _SHORT_BINBYTES
-        out[value_at[short] + 1] = value_lengths[short]
-        out[value_at[~short]] = _BINBYTES
-        _put_int32(out, value_at[~short] + 1, value_lengths[~short], "<i4")
-        # whoosh's Positions value: the count (4 bytes), then a pickled list of the gaps.
-        value_at = value_at + value_heads
-        _put_int32(out, value_at, freq, ">u4")
-        out[value_at + 4], out[value_at + 5] = _EMPTY_LIST, _MARK
-        _put_ints(out, np.repeat(value_at + 6, freq) + _within(gap_sizes, gap_firsts, freq), gaps)
-        value_end = value_at + value_lengths
-        out[value_end - 2], out[value_end - 1] = _APPENDS, _STOP
-        out[at + values_part - 1] = _TUPLE
-    elif fixed == 0:
-        out[at] = _NONE
-    else:  # whoosh's Frequency value: the count, 4 bytes each, joined into one bytes object
-        out[at] = _BINBYTES
-        _put_int32(out, at + 1, 4 * sizes, "<i4")
-        _put_int32(out, at[block] + 5 + 4 * (rank % BLOCK), freq, ">u4")
-    at = at + values_part
-    out[at], out[at + 1] = _TUPLE3, _STOP
-
+    blocks = _Blocks(term)
+    values = _values(writer._format, blocks, freq, gaps)
+    out, term_offsets = _encode(blocks, doc, freq, length, values)
     base = writer._postfile.tell()
     writer._postfile.write(out.data)
+
+    firsts = blocks.starts[blocks.leading]  # each term's first posting
+    doc_freq = np.diff(np.append(firsts, term.size))
     info = np.zeros(firsts.size, dtype=_TERM_INFO)
     info["weight"] = np.add.reduceat(freq, firsts)
     info["doc_freq"] = doc_freq
@@ -182,6 +89,165 @@ def write_field(
     info["length"] = np.diff(np.append(term_offsets, out.size))
     field = pack_ushort(writer._fieldid)
     _add_terms(writer._tindex, [field + names[t] for t in term[firsts].tolist()], info.tobytes())
+
+
+class _Blocks:
+    """How postings sorted by term fall into blocks: every BLOCK postings of a term."""
+
+    def __init__(self, term: Ints) -> None:
+        count = term.size
+        firsts = np.flatnonzero(np.concatenate(([True], term[1:] != term[:-1])))
+        self.rank = np.arange(count) - np.repeat(firsts, np.diff(np.append(firsts, count)))
+        opens = self.rank % BLOCK == 0
+        self.starts = np.flatnonzero(opens)  # each block's first posting
+        self.sizes = np.diff(np.append(self.starts, count))  # postings per block
+        self.of = np.cumsum(opens) - 1  # each posting's block
+        self.leading = self.rank[self.starts] == 0  # the first block of its term
+        self.closing = np.append(self.leading[1:], True)  # the last block of its term
+
+    def total(self, sizes: Ints) -> Ints:
+        """Returns per block the sum of a size per posting."""
+        return np.add.reduceat(sizes, self.starts)
+
+    def within(self, sizes: Ints) -> Ints:
+        """Returns per posting the sum of the sizes of the postings before it in its block."""
+        return _within(sizes, self.starts, self.sizes)
+
+
+def _encode(
+    blocks: _Blocks, doc: Ints, freq: Ints, length: Ints | None, values: _Values
+) -> tuple[npt.NDArray[np.uint8], Ints]:
+    """Returns the bytes of every term's posting list, one after the other, and their offsets.
+
+    A posting list is whoosh's magic number, then blocks of: their length (4 bytes,
+    big-endian, negated for the term's last block); a header pickle (postings, last docnum,
+    greatest weight, 0 for uncompressed, least and greatest length byte); a data pickle
+    (docnum gaps from the block's start, weights or None when all are 1, values).
+    """
+    starts, sizes = blocks.starts, blocks.sizes
+    id_gaps = doc - np.concatenate(([0], doc[:-1]))
+    id_gaps[starts] = doc[starts]
+    id_sizes = _int_sizes(id_gaps)
+    last_ids = doc[starts + sizes - 1]
+    max_weights = np.maximum.reduceat(freq, starts)
+    unweighted = max_weights == 1
+    weight_sizes = np.where(unweighted[blocks.of], 0, _int_sizes(freq))
+    weights_part = np.where(unweighted, 1, 2 + blocks.total(weight_sizes))
+    head_sizes = 13 + _int_sizes(last_ids) + _int_sizes(max_weights)
+    data_sizes = 6 + blocks.total(id_sizes) + weights_part + values.part
+    block_sizes = np.where(blocks.leading, 4, 0) + 4 + head_sizes + data_sizes
+    offsets = np.cumsum(block_sizes) - block_sizes
+    out = np.zeros(int(block_sizes.sum()), dtype=np.uint8)
+
+    term_offsets = offsets[blocks.leading]
+    for i, byte in enumerate(_MAGIC):
+        out[term_offsets + i] = byte
+    at = offsets + np.where(blocks.leading, 4, 0)
+    lengths = head_sizes + data_sizes
+    _put_int32(out, at, np.where(blocks.closing, -lengths, lengths), ">i4")
+    # The header
+    at = at + 4
+    out[at], out[at + 1], out[at + 2] = _PROTO, 2, _MARK
+    at = _put_ints(out, at + 3, sizes)
+    at = _put_ints(out, at, last_ids)
+    at = _put_ints(out, at, max_weights)
+    min_lengths, max_lengths = _length_bounds(length, starts)
+    for value in (np.zeros_like(sizes), min_lengths, max_lengths):
+        at = _put_ints(out, at, value)
+    out[at], out[at + 1] = _TUPLE, _STOP
+    # The data: docnum gaps
+    at = at + 2
+    out[at], out[at + 1], out[at + 2] = _PROTO, 3, _MARK
+    _put_ints(out, at[blocks.of] + 3 + blocks.within(id_sizes), id_gaps)
+    at = at + data_sizes - 3 - values.part - weights_part
+    out[at] = _TUPLE
+    # weights
+    at = at + 1
+    out[at[unweighted]] = _NONE
+    weighted = ~unweighted
+    out[at[weighted]] = _MARK
+    out[(at + weights_part - 1)[weighted]] = _TUPLE
+    chosen = weight_sizes > 0
+    weight_at = at[blocks.of] + 1 + blocks.within(weight_sizes)
+    _put_ints(out, weight_at[chosen], freq[chosen])
+    # values
+    at = at + weights_part
+    values.put(out, at)
+    at = at + values.part
+    out[at], out[at + 1] = _TUPLE3, _STOP
+    return out, term_offsets
+
+
+class _Values:
+    """A field's posting values in a block's data pickle: None (whoosh's Existence format)."""
+
+    def __init__(self, blocks: _Blocks) -> None:
+        self.blocks = blocks
+        self.part: Ints = np.ones(blocks.starts.size, dtype=np.int64)  # bytes per block
+
+    def put(self, out: npt.NDArray[np.uint8], at: Ints) -> None:
+        """Writes each block's values at `at`."""
+        out[at] = _NONE
+
+
+class _Frequencies(_Values):
+    """whoosh's Frequency values: a bytes object per block, the count of each posting in 4."""
+
+    def __init__(self, blocks: _Blocks, freq: Ints) -> None:
+        super().__init__(blocks)
+        self.freq = freq
+        self.part = 5 + 4 * blocks.sizes
+
+    def put(self, out: npt.NDArray[np.uint8], at: Ints) -> None:
+        blocks = self.blocks
+        out[at] = _BINBYTES
+        _put_int32(out, at + 1, 4 * blocks.sizes, "<i4")
+        _put_int32(out, at[blocks.of] + 5 + 4 * (blocks.rank % BLOCK), self.freq, ">u4")
+
+
+class _Positions(_Values):
+    """whoosh's Positions values: a tuple of a bytes object per posting, its count in 4 bytes,
+    then a pickled list of its position gaps."""
+
+    def __init__(self, blocks: _Blocks, freq: Ints, gaps: Ints) -> None:
+        super().__init__(blocks)
+        self.freq, self.gaps = freq, gaps
+        self.gap_sizes = _int_sizes(gaps)
+        self.gap_firsts = np.cumsum(freq) - freq
+        self.lengths = 8 + np.add.reduceat(self.gap_sizes, self.gap_firsts)
+        self.heads = np.where(self.lengths < 256, 2, 5)  # SHORT_BINBYTES or BINBYTES
+        self.sizes = self.heads + self.lengths
+        self.part = 2 + blocks.total(self.sizes)
+
+    def put(self, out: npt.NDArray[np.uint8], at: Ints) -> None:
+        freq, lengths = self.freq, self.lengths
+        out[at] = _MARK
+        out[at + self.part - 1] = _TUPLE
+        value_at = at[self.blocks.of] + 1 + self.blocks.within(self.sizes)
+        short = self.heads == 2
+        out[value_at[short]] = _SHORT_BINBYTES
+        out[value_at[short] + 1] = lengths[short]
+        out[value_at[~short]] = _BINBYTES
+        _put_int32(out, value_at[~short] + 1, lengths[~short], "<i4")
+        value_at = value_at + self.heads
+        _put_int32(out, value_at, freq, ">u4")
+        out[value_at + 4], out[value_at + 5] = _EMPTY_LIST, _MARK
+        gap_at = np.repeat(value_at + 6, freq) + _within(self.gap_sizes, self.gap_firsts, freq)
+        _put_ints(out, gap_at, self.gaps)
+        out[value_at + lengths - 2], out[value_at + lengths - 1] = _APPENDS, _STOP
+
+
+def _values(form: Any, blocks: _Blocks, freq: Ints, gaps: Ints | None) -> _Values:
+    """Returns the encoder of the values of whoosh format `form` (Positions, Frequency or
+    Existence, told apart as whoosh does: by their fixed value size)."""
+    fixed = form.fixed_value_size()
+    if fixed is None and gaps is not None:
+        return _Positions(blocks, freq, gaps)
+    if fixed == 0:
+        return _Values(blocks)
+    if fixed == 4:
+        return _Frequencies(blocks, freq)
+    raise ValueError(f"cannot encode the values of {form!r}")
 
 
 def _int_sizes(values: Ints) -> Ints:

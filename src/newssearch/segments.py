@@ -45,7 +45,7 @@ def batches(documents: Iterable[Document], parts: int = 1) -> Iterator[list[Docu
     size = 0
     for doc in documents:
         batch.append(doc)
-        size += len(doc.body) + len(doc.title)
+        size += _text_size(doc)
         if _full(len(batch), size):
             if held:
                 yield held
@@ -69,6 +69,10 @@ def _full(documents: int, size: int) -> bool:
     return documents >= BATCH_DOCUMENTS or size >= BATCH_BYTES
 
 
+def _text_size(doc: Document) -> int:
+    return len(doc.title) + len(doc.body)
+
+
 def write_segments(
     directory: str, indexname: str, index_schema: Any, documents: Iterable[Document]
 ) -> list[Any]:
@@ -82,7 +86,7 @@ def write_segments(
     first = next(chunks, None)
     if first is None:
         return []
-    if WORKERS < 2 or not _full(len(first), sum(len(d.body) + len(d.title) for d in first)):
+    if WORKERS < 2 or not _full(len(first), sum(map(_text_size, first))):
         return [
             write_segment(directory, indexname, index_schema, batch) for batch in (first, *chunks)
         ]

@@ -129,9 +129,12 @@ class PostingsCache:
 class Executor:
     """Evaluates query trees against one searcher (one commit) of an index."""
 
-    def __init__(self, searcher: Any, language: str, cache: PostingsCache) -> None:
+    def __init__(self, searcher: Any, cache: PostingsCache) -> None:
         self.searcher = searcher
-        self.stem = stemmer(language).stem
+        analyzer = schema.analyzer_of(searcher.schema)
+        assert analyzer is not None
+        self.language: str = analyzer.language
+        self.stem = stemmer(self.language).stem
         self.total_docs = searcher.doc_count_all()
         self.segments = [
             Segment(sub.reader(), offset, cache)

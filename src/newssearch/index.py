@@ -217,7 +217,6 @@ class Index:
 
         return search.run(
             self._current_executor(),
-            self.language,
             query,
             limit=limit,
             offset=offset,
@@ -274,7 +273,7 @@ class Index:
     def _current_executor(self) -> Executor:
         searcher = self._current_searcher()
         if self._executor is None or self._executor.searcher is not searcher:
-            self._executor = Executor(searcher, self.language, self._postings)
+            self._executor = Executor(searcher, self._postings)
         return self._executor
 
     def _current_searcher(self) -> Any:

@@ -49,7 +49,6 @@ class SearchResults:
 
 def run(
     executor: Executor,
-    language: str,
     text: str,
     *,
     limit: int = 10,
@@ -69,6 +68,7 @@ def run(
         raise NewssearchError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     if limit < 1 or offset < 0:
         raise NewssearchError("limit must be at least 1 and offset at least 0")
+    language = executor.language  # the searched commit's: another writer may rebuild
     tree = query.parse(text, match, language)
     if date_from or date_to:
         try:

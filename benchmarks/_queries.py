@@ -29,14 +29,18 @@ class Query:
     dates: tuple[str, str] | None = None  # first and last day, YYYY-MM-DD
 
     @property
-    def label(self) -> str:
-        """Returns the query in newssearch syntax, which is also how tables show it."""
+    def words_text(self) -> str:
+        """Returns the words part (no dates) in newssearch syntax, which whoosh's parser shares."""
         if self.op == "phrase":
             text = '"' + " ".join(self.words) + '"'
         else:
             text = f" {self.op.upper()} ".join(self.words)
-        if self.exclude:
-            text += f" AND NOT {self.exclude}"
+        return f"{text} AND NOT {self.exclude}" if self.exclude else text
+
+    @property
+    def label(self) -> str:
+        """Returns the query in newssearch syntax, which is also how tables show it."""
+        text = self.words_text
         if self.dates:
             date = f"date:[{self.dates[0]} TO {self.dates[1]}]"
             text = f"{text} AND {date}" if text else date

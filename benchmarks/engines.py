@@ -166,13 +166,7 @@ class Whoosh(Engine):
 
         parts = []
         if query.words:
-            if query.op == "phrase":
-                text = '"' + " ".join(query.words) + '"'
-            else:
-                text = f" {query.op.upper()} ".join(query.words)
-            if query.exclude:
-                text += f" AND NOT {query.exclude}"
-            parts.append(self.parser.parse(text))
+            parts.append(self.parser.parse(query.words_text))
         if query.dates:
             parts.append(wq.NumericRange("date", *query.seconds))
         return parts[0] if len(parts) == 1 else wq.And(parts)

@@ -44,6 +44,13 @@ from query_speed import query_index, summarize
 DEFAULT_SCALES = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0)
 SLOW = "whoosh"  # plain whoosh, one process: only up to 1x unless named explicitly
 MEMORY_LIMIT = 1.5
+# What the growth table and plot show per scale: key, title, decimals in the table.
+METRICS = (
+    ("docs_per_s", "indexing, docs/s", 0),
+    ("index_mb", "index size, MB", 1),
+    ("rss_mb", "peak RSS while indexing, MB (all processes)", 0),
+    ("query_p50", "query p50, ms (all types, top 10, warm)", 2),
+)
 Point = dict[str, Any]
 
 
@@ -216,22 +223,11 @@ def markdown(report: dict[str, Any]) -> str:
             if reused
             else ""
         ),
-        "",
-        "### Indexing, docs/s",
-        "",
-        pivot(report, "docs_per_s", 0),
-        "",
-        "### Index size, MB",
-        "",
-        pivot(report, "index_mb", 1),
-        "",
-        "### Peak RSS while indexing, MB (all processes)",
-        "",
-        pivot(report, "rss_mb", 0),
-        "",
-        "### Query p50, ms (all types)",
-        "",
-        pivot(report, "query_p50", 2),
+        *(
+            line
+            for key, title, digits in METRICS
+            for line in ("", f"### {title[0].upper()}{title[1:]}", "", pivot(report, key, digits))
+        ),
         "",
         memory_line(report["memory"]),
         *(f"- {engine}: skipped, {reason}" for engine, reason in report["skipped"].items()),
@@ -259,18 +255,12 @@ def plot(report: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    panels = (
-        ("docs_per_s", "indexing, docs/s"),
-        ("index_mb", "index size, MB"),
-        ("rss_mb", "peak RSS while indexing, MB (all processes)"),
-        ("query_p50", "query p50, ms (all types, top 10, warm)"),
-    )
     figure, grid = plt.subplots(2, 2, figsize=(12, 8.5))
     points = report["points"]
     plain = FuncFormatter(lambda value, _: f"{value:g}")
     # Minor ticks (2, 3, ... 9 x a power of ten) labelled at 2 and 5 only, to stay legible.
     sparse = FuncFormatter(lambda value, _: f"{value:g}" if f"{value:.0e}"[0] in "25" else "")
-    for axis, (key, title) in zip(grid.flat, panels, strict=True):
+    for axis, (key, title, _) in zip(grid.flat, METRICS, strict=True):
         for engine in dict.fromkeys(p["engine"] for p in points):
             mine = sorted((p for p in points if p["engine"] == engine), key=lambda p: p["scale"])
             label = mine[0]["label"]

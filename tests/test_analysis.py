@@ -10,7 +10,7 @@ import snowballstemmer
 
 from newssearch import analysis
 from newssearch.analysis import Stemmer, fold, spans, stemmer, words
-from newssearch.schema import NewsAnalyzer
+from newssearch.engine.schema import NewsAnalyzer
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

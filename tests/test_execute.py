@@ -13,7 +13,7 @@ from whoosh import scoring
 
 from newssearch import Index, load_documents
 from newssearch.analysis import stemmer
-from newssearch.execute import K1, PROXIMITY_BONUS, TITLE_WEIGHT, B
+from newssearch.engine.execute import K1, PROXIMITY_BONUS, TITLE_WEIGHT, B
 
 
 class LuceneBM25F(scoring.BM25F):  # type: ignore[misc]

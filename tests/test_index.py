@@ -24,7 +24,7 @@ from newssearch import (
     Rejected,
     load_documents,
 )
-from newssearch import schema as ns_schema
+from newssearch.engine import schema as ns_schema
 
 
 def ids(index: Index, query: str) -> list[str]:

@@ -18,8 +18,9 @@ from conftest import SHARED
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from newssearch import Document, Index, PartialDate, load_documents, segments
-from newssearch import schema as ns_schema
+from newssearch import Document, Index, PartialDate, load_documents
+from newssearch.engine import schema as ns_schema
+from newssearch.engine import segments
 
 REUTERS = SHARED / "corpora" / "reuters21578" / "reuters21578.jsonl.gz"
 COUNT = 2_000

@@ -17,8 +17,10 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.index import LockError
 
-from newssearch import schema, search, segments
+from newssearch import search
 from newssearch.documents import Document, Rejected
+from newssearch.engine import schema, segments
+from newssearch.engine.execute import Executor, PostingsCache
 from newssearch.errors import (
     DocumentError,
     IncompatibleIndexError,
@@ -26,7 +28,6 @@ from newssearch.errors import (
     IndexNotFoundError,
     NewssearchError,
 )
-from newssearch.execute import Executor, PostingsCache
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 

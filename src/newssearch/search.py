@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from newssearch import query, schema
+from newssearch import query
 from newssearch.dates import DateRange
 from newssearch.documents import headline
+from newssearch.engine import schema
+from newssearch.engine.execute import Executor
 from newssearch.errors import DateError, NewssearchError
-from newssearch.execute import Executor
 from newssearch.snippets import Snippet, make_snippet
 
 SORTS = ("relevance", "date", "-date")

@@ -3,7 +3,7 @@
 whoosh's writer sends every token through a chain of Token objects, then pickles every posting
 into a sorting pool on disk and back. Here a batch of documents is analyzed straight to stems,
 its postings are gathered in memory, inverted with numpy and encoded a field at a time
-(`newssearch.postings`), and batches are written by parallel processes, one segment each.
+(`newssearch.engine.postings`), and batches are written by parallel processes, one segment each.
 Memory is bounded by the batch, not the corpus. A segment is invisible until the index
 commits it.
 """
@@ -22,9 +22,9 @@ from whoosh.codec import default_codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.numeric import length_to_byte
 
-from newssearch import postings, schema
 from newssearch.analysis import stemmer, words
 from newssearch.documents import Document
+from newssearch.engine import postings, schema
 
 BATCH_DOCUMENTS = 5_000
 BATCH_BYTES = 8_000_000

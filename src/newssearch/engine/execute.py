@@ -24,8 +24,8 @@ import numpy.typing as npt
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from newssearch import schema
 from newssearch.analysis import stemmer
+from newssearch.engine import schema
 from newssearch.query import And, Dates, Node, Not, Or, Phrase, Prefix, Term
 
 K1 = 1.2

@@ -1,0 +1,109 @@
+"""The `newssearch` command group, and what its commands share: the --index option, one-line
+errors, and the first-run build of the default index from ./seeds."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from newssearch.dates import PartialDate
+from newssearch.documents import Document, Rejected, load_documents
+from newssearch.errors import DateError, IndexNotFoundError, NewssearchError, QuerySyntaxError
+from newssearch.index import Index, IndexReport
+
+DEFAULT_SEEDS = Path("seeds")
+
+
+def default_index() -> str:
+    return os.environ.get("NEWSSEARCH_INDEX") or "index"
+
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False),
+    default=default_index,
+    show_default="$NEWSSEARCH_INDEX or ./index",
+    help="Directory of the index.",
+)
+
+
+class _Group(click.Group):
+    """Turns every NewssearchError into one line on stderr and a non-zero exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QuerySyntaxError as e:
+            click.echo(f"newssearch: query error: {e}", err=True)
+            sys.exit(2)
+        except NewssearchError as e:
+            click.echo(f"newssearch: {e}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newssearch")
+def main() -> None:
+    """Full-text search for news archives: index articles, then query them."""
+
+
+def run_index(
+    index_dir: str, paths: tuple[str, ...], language: str | None, rebuild: bool, strict: bool
+) -> IndexReport:
+    try:
+        index = Index.open(index_dir)
+        if rebuild or (language and language != index.language):
+            if not rebuild:
+                raise NewssearchError(
+                    f"the index at {index_dir} stems in {index.language}; "
+                    f"use --rebuild to rebuild it in {language}"
+                )
+            index = Index.create(index_dir, language or index.language, overwrite=True)
+    except IndexNotFoundError:
+        index = Index.create(index_dir, language or "english")
+    with index:
+        return index.add(_with_progress(load_documents(*paths)), strict=strict)
+
+
+def _with_progress(items: Iterator[Document | Rejected]) -> Iterator[Document | Rejected]:
+    """Yields `items`, showing a running count on stderr when it is a terminal."""
+    if not sys.stderr.isatty():
+        yield from items
+        return
+    count = 0
+    for count, item in enumerate(items, start=1):
+        if count % 500 == 0:
+            click.echo(f"\rindexing… {count:,} documents read", err=True, nl=False)
+        yield item
+    click.echo(f"\rindexing… {count:,} documents read, committing", err=True)
+
+
+def check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuses an option value that is not a partial date, as a usage error (exit 2)."""
+    if value is not None:
+        try:
+            PartialDate.parse(value)
+        except DateError as e:
+            raise click.BadParameter(str(e)) from None
+    return value
+
+
+def open_or_build(index_dir: str) -> Index:
+    """Returns the index; on first use of the default index, builds it from ./seeds first."""
+    try:
+        return Index.open(index_dir)
+    except IndexNotFoundError:
+        if index_dir != default_index() or not DEFAULT_SEEDS.is_dir():
+            raise
+    click.echo(
+        f"newssearch: no index at {index_dir} yet; building it from {DEFAULT_SEEDS}/", err=True
+    )
+    report = run_index(index_dir, (str(DEFAULT_SEEDS),), None, False, False)
+    click.echo(f"newssearch: {report.summary()}", err=True)
+    return Index.open(index_dir)

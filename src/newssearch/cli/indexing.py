@@ -1,0 +1,90 @@
+"""`newssearch index`, `stats` and `delete`: building and maintaining an index."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from newssearch.analysis import languages
+from newssearch.cli.app import DEFAULT_SEEDS, index_option, main, run_index
+from newssearch.index import Index
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, type=click.Path())
+@index_option
+@click.option(
+    "--language",
+    default=None,
+    metavar="NAME",
+    help="Snowball stemming language of a new index (default english).",
+)
+@click.option("--rebuild", is_flag=True, help="Replace the whole index with PATHS, atomically.")
+@click.option("--strict", is_flag=True, help="Stop at the first bad document; commit nothing.")
+def index_command(
+    paths: tuple[str, ...], index_dir: str, language: str | None, rebuild: bool, strict: bool
+) -> None:
+    """Index articles from PATHS (files or folders; default ./seeds).
+
+    Reads seed text (*.txt), JSON Lines (*.jsonl, *.jsonl.gz). Adds new ids, replaces changed
+    documents, skips unchanged ones. Exits 1 if any document was rejected.
+    """
+    if language is not None and language not in languages():
+        raise click.BadParameter(
+            f"{language!r}; choose one of: {', '.join(languages())}", param_hint="--language"
+        )
+    report = run_index(index_dir, paths or (str(DEFAULT_SEEDS),), language, rebuild, strict)
+    for rejected in report.rejected:
+        click.echo(f"rejected {rejected}", err=True)
+    click.echo(report.summary())
+    if report.rejected:
+        sys.exit(1)
+
+
+@main.command("stats")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def stats_command(index_dir: str, as_json: bool) -> None:
+    """Show what the index holds: documents, date range, size, language, terms, segments."""
+    with Index.open(index_dir) as index:
+        stats = index.stats()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "documents": stats.documents,
+                    "date_min": stats.date_min,
+                    "date_max": stats.date_max,
+                    "size_bytes": stats.size_bytes,
+                    "language": stats.language,
+                    "distinct_terms": stats.distinct_terms,
+                    "segments": stats.segments,
+                }
+            )
+        )
+        return
+    click.echo(
+        f"index:      {stats.path}\n"
+        f"documents:  {stats.documents}\n"
+        f"dates:      {stats.date_min or '-'} .. {stats.date_max or '-'}\n"
+        f"size:       {stats.size_bytes / 1e6:.1f} MB ({stats.size_bytes} bytes)\n"
+        f"language:   {stats.language}\n"
+        f"terms:      {stats.distinct_terms}\n"
+        f"segments:   {stats.segments}"
+    )
+
+
+@main.command("delete")
+@click.argument("ids", nargs=-1, required=True)
+@index_option
+def delete_command(ids: tuple[str, ...], index_dir: str) -> None:
+    """Delete documents by id. Exits 1 if any id was not in the index."""
+    with Index.open(index_dir) as index:
+        deleted = index.delete(list(ids))
+    missing = [i for i in dict.fromkeys(ids) if i not in deleted]
+    click.echo(f"deleted {len(deleted)} of {len(set(ids))}")
+    if missing:
+        click.echo(f"newssearch: not in the index: {', '.join(missing)}", err=True)
+        sys.exit(1)

@@ -1,0 +1,109 @@
+"""`newssearch query`: searching an index, printed for a terminal or as JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from newssearch.cli.app import check_date, index_option, main, open_or_build
+from newssearch.search import SORTS
+
+
+@main.command("query")
+@click.argument("query")
+@index_option
+@click.option(
+    "--limit", default=10, show_default=True, type=click.IntRange(min=1), help="Hits to show."
+)
+@click.option(
+    "--offset",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Hits to skip first (paging).",
+)
+@click.option(
+    "--from",
+    "date_from",
+    metavar="DATE",
+    callback=check_date,
+    help="Only articles dated on or after DATE (inclusive at its precision).",
+)
+@click.option(
+    "--to",
+    "date_to",
+    metavar="DATE",
+    callback=check_date,
+    help="Only articles dated on or before DATE (inclusive at its precision).",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(SORTS),
+    default="relevance",
+    show_default=True,
+    help="Order of hits.",
+)
+@click.option(
+    "--match",
+    type=click.Choice(["all", "any"]),
+    default="all",
+    show_default=True,
+    help="Whether bare words must all match, or any of them (ranked).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--no-snippets", is_flag=True, help="Leave out the snippets.")
+def query_command(
+    query: str,
+    index_dir: str,
+    limit: int,
+    offset: int,
+    date_from: str | None,
+    date_to: str | None,
+    sort: str,
+    match: str,
+    as_json: bool,
+    no_snippets: bool,
+) -> None:
+    """Search the index. QUERY syntax: see the README (words, "phrases", OR, NOT, date:...)."""
+    with open_or_build(index_dir) as index:
+        results = index.search(
+            query,
+            limit=limit,
+            offset=offset,
+            date_from=date_from,
+            date_to=date_to,
+            sort=sort,
+            match=match,
+            snippets=not no_snippets,
+        )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "query": results.query,
+                    "total": results.total,
+                    "took_ms": round(results.took_ms, 3),
+                    "hits": [
+                        {
+                            "id": h.id,
+                            "title": h.title,
+                            "date": h.date,
+                            "score": h.score,
+                            "snippet": h.snippet.render("html") if h.snippet else None,
+                        }
+                        for h in results.hits
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    style = "ansi" if sys.stdout.isatty() else "plain"
+    shown = f"{offset + 1}-{offset + len(results.hits)} of " if results.hits else ""
+    click.echo(f"{shown}{results.total} hits ({results.took_ms:.1f} ms)")
+    for rank, hit in enumerate(results.hits, start=offset + 1):
+        click.echo(f"\n{rank}. {hit.date or 'undated'}  {hit.id}  {hit.title}")
+        if hit.snippet and hit.snippet.text:
+            click.echo(f"   {hit.snippet.render(style)}")

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, SEED_ID, SEEDS
 
+from newssearch import Document, load_documents
 from newssearch.cli import main
 from newssearch.query import parse
 
@@ -19,7 +20,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_library_example_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (code,) = re.findall(r"```python\n(.*?)```", README, re.S)
+    section = README.split("## Library", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, re.S)
     shutil.copytree(SEEDS, tmp_path / "seeds")
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md", "exec"), {})
@@ -50,3 +52,36 @@ def test_cli_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         args = [command, *re.findall(r"'[^']*'|\S+", rest)]
         result = CliRunner().invoke(main, [a.strip("'") for a in args])
         assert result.exit_code == 0, (args, result.output)
+
+
+def test_exploring_examples_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["index"]).exit_code == 0
+    section = README.split("## Exploring", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
+    commands = re.findall(r"^newssearch (query|show|similar) (.*)$", block, re.M)
+    assert [c for c, _ in commands] == ["query", "show", "similar"]
+    outputs = []
+    for command, rest in commands:
+        args = [command, *(a.strip("'") for a in re.findall(r"'[^']*'|\S+", rest))]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+        outputs.append(result)
+    assert outputs[0].stderr == 'did you mean: "Nagorno-Karabakh"\n'
+    assert outputs[1].stdout.startswith(f"id:      {SEED_ID}\n")
+    assert outputs[2].stdout.startswith(f"like {SEED_ID}: (no distinctive words)\n0 hits (")
+
+    (code,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    capsys.readouterr()
+    exec(compile(code, "README.md", "exec"), {})
+    (seed,) = load_documents(SEEDS)
+    assert isinstance(seed, Document)
+    assert capsys.readouterr().out.splitlines() == [
+        "ministry of defense",
+        f"2019-10 {len(seed.body)}",
+        "0",
+        "no document with id 'no-such-id' in the index",
+    ]

@@ -12,6 +12,7 @@ from newssearch.documents import Document, Rejected, load_documents
 from newssearch.errors import (
     DateError,
     DocumentError,
+    DocumentNotFoundError,
     IncompatibleIndexError,
     IndexLockedError,
     IndexNotFoundError,
@@ -24,6 +25,7 @@ __all__ = [
     "DateError",
     "Document",
     "DocumentError",
+    "DocumentNotFoundError",
     "IncompatibleIndexError",
     "Index",
     "IndexLockedError",

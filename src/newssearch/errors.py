@@ -6,7 +6,8 @@
     ├── QuerySyntaxError            a malformed query; carries .position and .reason
     ├── IndexNotFoundError          no index at the given path
     ├── IncompatibleIndexError      an index made by another newssearch format version
-    └── IndexLockedError            another writer holds the index lock
+    ├── IndexLockedError            another writer holds the index lock
+    └── DocumentNotFoundError       no document with the given id (`Index.get`, `similar`)
 
 whoosh's own exceptions never leave the library: they are translated at the boundary.
 """
@@ -46,3 +47,11 @@ class IncompatibleIndexError(NewssearchError):
 
 class IndexLockedError(NewssearchError):
     """Another writer holds the index's write lock."""
+
+
+class DocumentNotFoundError(NewssearchError):
+    """No live document in the index has the id. `doc_id` is the id asked for."""
+
+    def __init__(self, doc_id: str) -> None:
+        self.doc_id = doc_id
+        super().__init__(f"no document with id {doc_id!r} in the index")

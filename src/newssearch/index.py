@@ -28,6 +28,7 @@ from newssearch.errors import (
     IndexNotFoundError,
     NewssearchError,
 )
+from newssearch.search import SearchResults
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 
@@ -225,6 +226,35 @@ class Index:
             date_to=date_to,
             sort=sort,
             match=match,
+            snippets=snippets,
+        )
+
+    def get(self, doc_id: str) -> Document:
+        """Returns the stored Document `doc_id`; raises DocumentNotFoundError if there is none."""
+        from newssearch import articles
+
+        return articles.get(self._current_executor(), doc_id)
+
+    def similar(
+        self,
+        doc_id: str,
+        limit: int = 10,
+        offset: int = 0,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        snippets: bool = True,
+    ) -> SearchResults:
+        """Returns the articles most like `doc_id`, ranked, itself excluded (see
+        `newssearch.similar`); raises DocumentNotFoundError for an unknown id."""
+        from newssearch import similar
+
+        return similar.run(
+            self._current_executor(),
+            doc_id,
+            limit=limit,
+            offset=offset,
+            date_from=date_from,
+            date_to=date_to,
             snippets=snippets,
         )
 

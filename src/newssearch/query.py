@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from whoosh.lang import has_stopwords, stopwords_for_language
@@ -203,9 +204,7 @@ class _Parser:
         self.i = 0
         self.any = match == "any"
         self.group_field: str | None = TEXT  # the field of the innermost `field:( ... )`
-        self.stopwords = (
-            frozenset(stopwords_for_language(language)) if has_stopwords(language) else frozenset()
-        )
+        self.stopwords = stop_words(language)
 
     def fail(self, pos: int, reason: str) -> QuerySyntaxError:
         return QuerySyntaxError(self.text, pos, reason)
@@ -387,6 +386,12 @@ def _date_range(text: str) -> DateRange:
             }[op]
     date = PartialDate.parse(text)
     return DateRange(date.start, date.end)
+
+
+@cache
+def stop_words(language: str) -> frozenset[str]:
+    """Returns the stop words of `language` (whoosh's lists; none for a language it lacks)."""
+    return frozenset(stopwords_for_language(language)) if has_stopwords(language) else frozenset()
 
 
 def parse(text: str, match: str = "all", language: str = "english") -> Node:

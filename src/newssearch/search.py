@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from newssearch import query
+from newssearch import query, suggest
 from newssearch.dates import DateRange
 from newssearch.documents import headline
 from newssearch.engine import schema
@@ -46,6 +46,7 @@ class SearchResults:
     total: int
     took_ms: float
     hits: tuple[Hit, ...]
+    suggestion: str | None = None  # a corrected query (see newssearch.suggest), or None
 
 
 def run(
@@ -59,10 +60,12 @@ def run(
     sort: str = "relevance",
     match: str = "all",
     snippets: bool = True,
+    suggestions: bool = True,
 ) -> SearchResults:
     """Returns page `offset`..`offset+limit` of the hits for `text`.
 
     `date_from`/`date_to` bound the dates inclusively at their own precision (as `date:`).
+    With `suggestions`, a query with few hits may get a corrected query (`suggestion`).
     """
     started = time.perf_counter()
     if sort not in SORTS:
@@ -70,13 +73,15 @@ def run(
     if limit < 1 or offset < 0:
         raise NewssearchError("limit must be at least 1 and offset at least 0")
     language = executor.language  # the searched commit's: another writer may rebuild
-    tree = query.parse(text, match, language)
+    tree = parsed = query.parse(text, match, language)
+    dates = None
     if date_from or date_to:
         try:
             bounds = DateRange.between(date_from, date_to)
         except DateError as e:
             raise NewssearchError(f"bad --from/--to date: {e}") from None
-        tree = query.And((tree, query.Dates(bounds, f"[{date_from or '*'} TO {date_to or '*'}]")))
+        dates = query.Dates(bounds, f"[{date_from or '*'} TO {date_to or '*'}]")
+        tree = query.And((tree, dates))
     docnums, keys = _matches(executor, tree, sort)
     page = _page(executor, docnums, keys, offset, limit)
     hits = tuple(
@@ -90,7 +95,23 @@ def run(
         )
         for i in page
     )
-    return SearchResults(text, int(docnums.size), (time.perf_counter() - started) * 1000, hits)
+    suggestion = None
+    if suggestions and docnums.size < suggest.GOOD_HITS:  # good hits: no cost at all
+        suggestion = suggest.suggest(
+            executor,
+            text,
+            parsed,
+            match,
+            int(docnums.size),
+            lambda fixed: _count(executor, fixed if dates is None else query.And((fixed, dates))),
+        )
+    took = (time.perf_counter() - started) * 1000
+    return SearchResults(text, int(docnums.size), took, hits, suggestion)
+
+
+def _count(executor: Executor, tree: query.Node) -> int:
+    """Returns how many live documents `tree` matches."""
+    return sum(int(np.count_nonzero(mask)) for _, mask, _ in executor.run(tree, scored=False))
 
 
 def _matches(

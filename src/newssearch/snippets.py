@@ -49,18 +49,27 @@ class Snippet:
 def make_snippet(body: str, tree: Node, language: str, width: int = WIDTH) -> Snippet:
     """Returns the passage of about `width` characters that shows the most matched words."""
     tokens = [(start, end, word) for start, end, word in spans(body)]
-    marks = _marks(tokens, tree, language)
+    marks = _marks(tokens, tree, language, "body")
     start, end = _window(body, tokens, marks, width)
     return _cut(body, start, end, [m for m in marks if start <= m[0] and m[1] <= end])
 
 
+def mark_text(text: str, tree: Node, language: str, field: str = "body") -> Snippet:
+    """Returns the whole of `text`, unchanged, with every matched word marked as in snippets.
+
+    `field` says whose words count: those of no field and those of `field:`.
+    """
+    tokens = list(spans(text))
+    return Snippet(text, tuple((s, e) for s, e, _ in _marks(tokens, tree, language, field)))
+
+
 def _marks(
-    tokens: list[tuple[int, int, str]], tree: Node, language: str
+    tokens: list[tuple[int, int, str]], tree: Node, language: str, field: str
 ) -> list[tuple[int, int, object]]:
-    """Returns (start, end, leaf) for every match in the body, sorted, not overlapping."""
+    """Returns (start, end, leaf) for every match in the text, sorted, not overlapping."""
     stem = stemmer(language).stem
     stems = [stem(word) for _, _, word in tokens]
-    leaves = [leaf for leaf in positive_leaves(tree) if leaf.field in (None, "body")]
+    leaves = [leaf for leaf in positive_leaves(tree) if leaf.field in (None, field)]
     found: list[tuple[int, int, object]] = []
     taken = [False] * len(tokens)
     for leaf in leaves:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
 from newssearch.cli.app import check_date, index_option, main, open_or_build
-from newssearch.search import SORTS
+from newssearch.search import SORTS, SearchResults
 
 
 @main.command("query")
@@ -78,28 +79,35 @@ def query_command(
             match=match,
             snippets=not no_snippets,
         )
+    if results.suggestion:
+        click.echo(f'did you mean: "{results.suggestion}"', err=True)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "query": results.query,
-                    "total": results.total,
-                    "took_ms": round(results.took_ms, 3),
-                    "hits": [
-                        {
-                            "id": h.id,
-                            "title": h.title,
-                            "date": h.date,
-                            "score": h.score,
-                            "snippet": h.snippet.render("html") if h.snippet else None,
-                        }
-                        for h in results.hits
-                    ],
-                },
-                ensure_ascii=False,
-            )
-        )
+        click.echo(json.dumps(results_json(results), ensure_ascii=False))
         return
+    echo_hits(results, offset)
+
+
+def results_json(results: SearchResults) -> dict[str, Any]:
+    """Returns the JSON object of `--json`: query, total, took_ms and the hits."""
+    return {
+        "query": results.query,
+        "total": results.total,
+        "took_ms": round(results.took_ms, 3),
+        "hits": [
+            {
+                "id": h.id,
+                "title": h.title,
+                "date": h.date,
+                "score": h.score,
+                "snippet": h.snippet.render("html") if h.snippet else None,
+            }
+            for h in results.hits
+        ],
+    }
+
+
+def echo_hits(results: SearchResults, offset: int) -> None:
+    """Prints the count line, then each hit: rank, date, id, title, and its snippet."""
     style = "ansi" if sys.stdout.isatty() else "plain"
     shown = f"{offset + 1}-{offset + len(results.hits)} of " if results.hits else ""
     click.echo(f"{shown}{results.total} hits ({results.took_ms:.1f} ms)")

@@ -1,0 +1,97 @@
+"""Did you mean, on the oracle's fixture corpus: exact suggestions, and none where hits are good."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from newssearch import Index, load_documents, suggest
+from newssearch.cli import main
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "oracle"
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("suggest") / "index"
+    index = Index.create(folder)
+    assert not index.add(load_documents(FIXTURES)).rejected
+    index.close()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def index(index_dir: Path) -> Index:
+    return Index.open(index_dir)
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggestion"),
+    [
+        ("Nagorno-Karabkh", "Nagorno-Karabakh"),  # a bare word that splits: a phrase
+        ("coperation", "cooperation"),
+        ("ministery of defence", "ministry of defense"),
+        ('"ministery of defence"', '"ministry of defense"'),
+        ("KARABKH", "KARABAKH"),  # the case as typed
+        ("Coperation plan", "Cooperation plan"),
+        ("coperation -army", "cooperation -army"),  # only the corrected word changes
+        ("title:coperation", "title:cooperation"),
+        ('body:"ministery of defence"', 'body:"ministry of defense"'),
+        ("coperation OR zzzz", "cooperation OR zzzz"),  # a word with no close word stays
+        ("grain teh", "grain the"),
+        # The word also under NOT: replacing it in the text would change the NOT too, so the
+        # corrected query comes printed.
+        ("coperation -coperation", "(cooperation AND NOT coperation)"),
+    ],
+)
+def test_suggestions(index: Index, typed: str, suggestion: str) -> None:
+    results = index.search(typed)
+    assert results.suggestion == suggestion
+    assert index.search(suggestion).total > results.total
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "cooperation",  # good hits
+        "Karabakh",  # few hits, but every word is right
+        "minsk cooperation",
+        "belarus treaty",
+        "coper*",  # prefixes, keyword values and words under NOT are never corrected
+        "tag:grian",
+        "grain -coperation",
+        "zzzzzz",  # nothing close
+        "Nagorno-Karabkh AND date:2020",  # the correction would find nothing more
+        "2O19",  # words with digits are left alone
+    ],
+)
+def test_no_suggestion(index: Index, typed: str) -> None:
+    assert index.search(typed).suggestion is None
+
+
+def test_a_query_with_good_hits_never_looks_for_corrections(
+    index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError("looked for a correction")
+
+    monkeypatch.setattr(suggest, "correct", refuse)
+    assert index.search("cooperation").total >= suggest.GOOD_HITS
+    assert index.search("cooperation").suggestion is None
+    with pytest.raises(AssertionError):
+        index.search("coperation")
+
+
+def test_cli_says_did_you_mean_on_stderr(index_dir: Path) -> None:
+    result = CliRunner().invoke(main, ["query", "ministery of defence", "--index", str(index_dir)])
+    assert result.exit_code == 0
+    assert result.stderr == 'did you mean: "ministry of defense"\n'
+    assert result.stdout.startswith("0 hits (")
+    result = CliRunner().invoke(main, ["query", "cooperation", "--index", str(index_dir)])
+    assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_max_edits_grow_with_the_word() -> None:
+    assert [suggest.max_edits(w) for w in ("tax", "plans", "defence")] == [1, 1, 2]

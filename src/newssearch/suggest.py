@@ -6,8 +6,8 @@ Each word of it that is searched as text (not under NOT, not a prefix, not a tag
 of at least MIN_LENGTH letters and no digits, may be corrected. The index holds stems, so the
 candidates come from its stem lexicon (title and body): the stems that start with the word's
 first letter (as Lucene's DirectSpellChecker, which needs one letter of prefix) and lie within
-`max_edits(word)` edits of the word or of its stem, found in more than RATIO times as many
-articles as the word's own stem. The words of a candidate stem are recovered from the stored
+`max_edits` of the word, or of its stem (by the stem's own length), found in more than RATIO
+times as many articles as the word's own stem. The words of a candidate stem are recovered from the stored
 text of the first SAMPLE_DOCS articles that have it, and the one within `max_edits(word)` edits
 of the query word on the unstemmed surface forms (insertions, deletions, substitutions and
 transpositions of two letters) wins: fewest edits, then the most articles. The suggestion is
@@ -27,7 +27,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from newssearch import query
-from newssearch.analysis import spans
+from newssearch.analysis import spans, words
 from newssearch.engine.execute import Executor, Segment
 from newssearch.errors import QuerySyntaxError
 
@@ -85,13 +85,16 @@ def correct(executor: Executor, word: str) -> str | None:
     )
     if not stems:
         return None
-    distances = process.cdist(
-        [own, word], stems, scorer=OSA.distance, score_cutoff=edits, dtype=np.int32
-    ).min(axis=0)
+    # Near the stem (by the stem's own allowance: `coper` of `coperation` gets 1) or the word.
+    distances = [
+        process.cdist([text], stems, scorer=OSA.distance, score_cutoff=allowed, dtype=np.int32)[0]
+        for text, allowed in ((own, max_edits(own)), (word, edits))
+    ]
+    close = np.flatnonzero((distances[0] <= max_edits(own)) | (distances[1] <= edits))
     near = [
-        (int(distance), -df, stem)
-        for stem, distance in zip(stems, distances.tolist(), strict=True)
-        if distance <= edits and (df := _doc_frequency(executor, stem)) > floor
+        (int(min(distances[0][i], distances[1][i])), -df, stems[i])
+        for i in close.tolist()
+        if (df := _doc_frequency(executor, stems[i])) > floor
     ]
     best: tuple[int, int, str] | None = None
     for _, minus_df, stem in sorted(near)[:MAX_CANDIDATES]:
@@ -157,7 +160,7 @@ def _surfaces(executor: Executor, stem: str) -> list[str]:
     for docnum in sorted(set(docnums))[:SAMPLE_DOCS]:
         stored = executor.searcher.stored_fields(docnum)
         text = f"{stored.get('title') or ''}\n{stored.get('body') or ''}"
-        counts.update(w for _, _, w in spans(text) if executor.stem(w) == stem)
+        counts.update(w for w in words(text) if executor.stem(w) == stem)
     return [w for w, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,3 +145,29 @@ def test_highlight_renders_ansi_for_a_terminal(index_dir: Path) -> None:
     assert marked.body.render("ansi") == "\x1b[1mPlans\x1b[0m of the army."
     assert marked.body.render("plain") == "Plans of the army."
     assert highlight(index.get("r2"), None, "english").body.spans == ()
+
+
+def test_show_on_a_terminal_marks_in_bold(index_dir: Path) -> None:
+    """The installed command, its stdout a pseudo-terminal: ANSI bold marks."""
+    script = Path(sys.executable).parent / "newssearch"
+    controller, terminal = pty.openpty()
+    done = subprocess.run(
+        [str(script), "show", "r2", "--query", "plan", "--index", str(index_dir)],
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+        timeout=60,
+        check=False,
+    )
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal's other end is closed: everything has been read
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    assert done.returncode == 0, done.stderr
+    assert output.decode().splitlines()[-1] == "\x1b[1mPlans\x1b[0m of the army."

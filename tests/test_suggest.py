@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import write_jsonl
 
 from newssearch import Index, load_documents, suggest
 from newssearch.cli import main
@@ -77,11 +78,25 @@ def test_a_query_with_good_hits_never_looks_for_corrections(
     def refuse(*args: object) -> None:
         raise AssertionError("looked for a correction")
 
-    monkeypatch.setattr(suggest, "correct", refuse)
-    assert index.search("cooperation").total >= suggest.GOOD_HITS
+    monkeypatch.setattr(suggest, "suggest", refuse)
     assert index.search("cooperation").suggestion is None
+    assert index.search("cafe").total == suggest.GOOD_HITS  # good: not looked at
     with pytest.raises(AssertionError):
-        index.search("coperation")
+        index.search("grain plan")  # 3 hits: looked at
+
+
+@pytest.mark.parametrize(("others", "suggestion"), [(10, None), (11, "defense")])
+def test_a_word_in_the_index_is_corrected_only_for_a_far_commoner_one(
+    tmp_path: Path, others: int, suggestion: str | None
+) -> None:
+    articles = [{"id": "uk", "body": "The defence budget."}] + [
+        {"id": f"us{n}", "body": f"The defense budget, part {n}."} for n in range(others)
+    ]
+    index = Index.create(tmp_path / "index")
+    index.add(load_documents(write_jsonl(tmp_path / "a.jsonl", articles)))
+    results = index.search("defence")
+    assert results.total == 1
+    assert results.suggestion == suggestion  # more than 10 times as many articles
 
 
 def test_cli_says_did_you_mean_on_stderr(index_dir: Path) -> None:

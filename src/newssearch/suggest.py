@@ -58,10 +58,9 @@ def suggest(
     count: Callable[[query.Node], int],
 ) -> str | None:
     """Returns a corrected query for `text` (parsed to `tree`, which found `total` articles),
-    or None: when it has good hits, when no word needs correcting, or when the correction
-    would not find more articles. `count` returns how many articles a tree finds."""
-    if total >= GOOD_HITS:
-        return None
+    or None: when no word needs correcting, or when the correction would not find more
+    articles. `count` returns how many articles a tree finds. The caller asks only for a
+    query with fewer than GOOD_HITS matches."""
     corrections: dict[str, str] = {}
     for word in dict.fromkeys(_checked_words(tree)):
         found = correct(executor, word)

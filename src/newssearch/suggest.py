@@ -5,14 +5,14 @@ Only a query with fewer than GOOD_HITS matches is looked at: one with good hits 
 Each word of it that is searched as text (not under NOT, not a prefix, not a tag, source or id),
 of at least MIN_LENGTH letters and no digits, may be corrected. The index holds stems, so the
 candidates come from its stem lexicon (title and body): the stems that start with the word's
-first letter (as Lucene's DirectSpellChecker, which needs one letter of prefix) and lie within
-`max_edits` of the word, or of its stem (by the stem's own length), found in more than RATIO
-times as many articles as the word's own stem. The words of a candidate stem are recovered from the stored
-text of the first SAMPLE_DOCS articles that have it, and the one within `max_edits(word)` edits
-of the query word on the unstemmed surface forms (insertions, deletions, substitutions and
-transpositions of two letters) wins: fewest edits, then the most articles. The suggestion is
-the user's query with only those words replaced (in the case typed), offered only when it finds
-more articles than the query did.
+first letter (as Lucene's DirectSpellChecker, which needs one letter of prefix), within
+`max_edits` of the word or of its stem (by the stem's own length), and found in more than
+RATIO times as many articles as the word's own stem. The words of a candidate stem are
+recovered from the stored text of the first SAMPLE_DOCS articles that have it, and the one
+within `max_edits(word)` edits of the query word on the unstemmed surface forms (insertions,
+deletions, substitutions and transpositions of two letters) wins: fewest edits, then the most
+articles. The suggestion is the user's query with only those words replaced (in the case
+typed), offered only when it finds more articles than the query did.
 """
 
 from __future__ import annotations

@@ -94,3 +94,22 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Index:
     report = index.add(load_documents(source))
     assert (report.added, report.rejected) == (len(ARTICLES), ())
     return index
+
+
+ORACLE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "oracle"
+
+
+@pytest.fixture(scope="module")
+def oracle_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the oracle's fixture corpus (tests/fixtures/oracle), built once per module."""
+    folder = tmp_path_factory.mktemp("oracle") / "index"
+    index = Index.create(folder)
+    assert not index.add(load_documents(ORACLE_FIXTURES)).rejected
+    index.close()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def oracle_index(oracle_index_dir: Path) -> Index:
+    """The index of the oracle's fixture corpus, opened."""
+    return Index.open(oracle_index_dir)

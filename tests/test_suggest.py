@@ -11,22 +11,6 @@ from conftest import write_jsonl
 from newssearch import Index, load_documents, suggest
 from newssearch.cli import main
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "oracle"
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("suggest") / "index"
-    index = Index.create(folder)
-    assert not index.add(load_documents(FIXTURES)).rejected
-    index.close()
-    return folder
-
-
-@pytest.fixture(scope="module")
-def index(index_dir: Path) -> Index:
-    return Index.open(index_dir)
-
 
 @pytest.mark.parametrize(
     ("typed", "suggestion"),
@@ -47,10 +31,10 @@ def index(index_dir: Path) -> Index:
         ("coperation -coperation", "(cooperation AND NOT coperation)"),
     ],
 )
-def test_suggestions(index: Index, typed: str, suggestion: str) -> None:
-    results = index.search(typed)
+def test_suggestions(oracle_index: Index, typed: str, suggestion: str) -> None:
+    results = oracle_index.search(typed)
     assert results.suggestion == suggestion
-    assert index.search(suggestion).total > results.total
+    assert oracle_index.search(suggestion).total > results.total
 
 
 @pytest.mark.parametrize(
@@ -68,21 +52,21 @@ def test_suggestions(index: Index, typed: str, suggestion: str) -> None:
         "2O19",  # words with digits are left alone
     ],
 )
-def test_no_suggestion(index: Index, typed: str) -> None:
-    assert index.search(typed).suggestion is None
+def test_no_suggestion(oracle_index: Index, typed: str) -> None:
+    assert oracle_index.search(typed).suggestion is None
 
 
 def test_a_query_with_good_hits_never_looks_for_corrections(
-    index: Index, monkeypatch: pytest.MonkeyPatch
+    oracle_index: Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(*args: object) -> None:
         raise AssertionError("looked for a correction")
 
     monkeypatch.setattr(suggest, "suggest", refuse)
-    assert index.search("cooperation").suggestion is None
-    assert index.search("cafe").total == suggest.GOOD_HITS  # good: not looked at
+    assert oracle_index.search("cooperation").suggestion is None
+    assert oracle_index.search("cafe").total == suggest.GOOD_HITS  # good: not looked at
     with pytest.raises(AssertionError):
-        index.search("grain plan")  # 3 hits: looked at
+        oracle_index.search("grain plan")  # 3 hits: looked at
 
 
 @pytest.mark.parametrize(("others", "suggestion"), [(10, None), (11, "defense")])
@@ -99,12 +83,14 @@ def test_a_word_in_the_index_is_corrected_only_for_a_far_commoner_one(
     assert results.suggestion == suggestion  # more than 10 times as many articles
 
 
-def test_cli_says_did_you_mean_on_stderr(index_dir: Path) -> None:
-    result = CliRunner().invoke(main, ["query", "ministery of defence", "--index", str(index_dir)])
+def test_cli_says_did_you_mean_on_stderr(oracle_index_dir: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["query", "ministery of defence", "--index", str(oracle_index_dir)]
+    )
     assert result.exit_code == 0
     assert result.stderr == 'did you mean: "ministry of defense"\n'
     assert result.stdout.startswith("0 hits (")
-    result = CliRunner().invoke(main, ["query", "cooperation", "--index", str(index_dir)])
+    result = CliRunner().invoke(main, ["query", "cooperation", "--index", str(oracle_index_dir)])
     assert (result.exit_code, result.stderr) == (0, "")
 
 

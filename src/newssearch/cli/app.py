@@ -94,6 +94,22 @@ def check_date(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return value
 
 
+from_option = click.option(
+    "--from",
+    "date_from",
+    metavar="DATE",
+    callback=check_date,
+    help="Only articles dated on or after DATE (inclusive at its precision).",
+)
+to_option = click.option(
+    "--to",
+    "date_to",
+    metavar="DATE",
+    callback=check_date,
+    help="Only articles dated on or before DATE (inclusive at its precision).",
+)
+
+
 def open_or_build(index_dir: str) -> Index:
     """Returns the index; on first use of the default index, builds it from ./seeds first."""
     try:

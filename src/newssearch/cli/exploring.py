@@ -8,7 +8,7 @@ import sys
 import click
 
 from newssearch.articles import highlight
-from newssearch.cli.app import check_date, index_option, main, open_or_build
+from newssearch.cli.app import from_option, index_option, main, open_or_build, to_option
 from newssearch.cli.querying import echo_hits, results_json
 
 
@@ -64,20 +64,8 @@ def show_command(doc_id: str, index_dir: str, query_text: str | None, as_json: b
 @click.option(
     "--limit", default=10, show_default=True, type=click.IntRange(min=1), help="Hits to show."
 )
-@click.option(
-    "--from",
-    "date_from",
-    metavar="DATE",
-    callback=check_date,
-    help="Only articles dated on or after DATE (inclusive at its precision).",
-)
-@click.option(
-    "--to",
-    "date_to",
-    metavar="DATE",
-    callback=check_date,
-    help="Only articles dated on or before DATE (inclusive at its precision).",
-)
+@from_option
+@to_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def similar_command(
     doc_id: str,

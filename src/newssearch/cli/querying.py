@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from newssearch.cli.app import check_date, index_option, main, open_or_build
+from newssearch.cli.app import from_option, index_option, main, open_or_build, to_option
 from newssearch.search import SORTS, SearchResults
 
 
@@ -25,20 +25,8 @@ from newssearch.search import SORTS, SearchResults
     type=click.IntRange(min=0),
     help="Hits to skip first (paging).",
 )
-@click.option(
-    "--from",
-    "date_from",
-    metavar="DATE",
-    callback=check_date,
-    help="Only articles dated on or after DATE (inclusive at its precision).",
-)
-@click.option(
-    "--to",
-    "date_to",
-    metavar="DATE",
-    callback=check_date,
-    help="Only articles dated on or before DATE (inclusive at its precision).",
-)
+@from_option
+@to_option
 @click.option(
     "--sort",
     type=click.Choice(SORTS),

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import write_jsonl
 
+import newssearch
 from newssearch import Document, DocumentNotFoundError, Index, PartialDate, load_documents
 from newssearch.articles import highlight
 from newssearch.cli import main
@@ -171,3 +172,9 @@ def test_show_on_a_terminal_marks_in_bold(index_dir: Path) -> None:
     os.close(controller)
     assert done.returncode == 0, done.stderr
     assert output.decode().splitlines()[-1] == "\x1b[1mPlans\x1b[0m of the army."
+
+
+def test_document_not_found_is_public_and_a_newssearch_error() -> None:
+    assert "DocumentNotFoundError" in newssearch.__all__
+    assert issubclass(DocumentNotFoundError, newssearch.NewssearchError)
+    assert DocumentNotFoundError("x").doc_id == "x"

@@ -11,6 +11,8 @@ snippets; `SearchResults.query` is its text, which `newssearch query` answers th
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections import Counter
 
 from newssearch import articles, query, search
@@ -38,9 +40,11 @@ def run(
 ) -> search.SearchResults:
     """Returns the articles most like `doc_id`, ranked, the article itself excluded.
 
-    Raises DocumentNotFoundError for an unknown id. An article with no word that passes the
-    thresholds gets no hits (and the query "").
+    Raises DocumentNotFoundError for an unknown id, NewssearchError for a threshold under 1.
+    An article with no word that passes the thresholds gets no hits (and the query "").
+    `took_ms` covers choosing the words too.
     """
+    started = time.perf_counter()
     if min_term_freq < 1 or min_doc_freq < 1 or max_query_terms < 1:
         raise NewssearchError("min_term_freq, min_doc_freq and max_query_terms must be at least 1")
     document = articles.get(executor, doc_id)
@@ -49,11 +53,11 @@ def run(
         :max_query_terms
     ]
     if not chosen:
-        return search.SearchResults("", 0, 0.0, ())
+        return search.SearchResults("", 0, (time.perf_counter() - started) * 1000, ())
     terms = [query.Term(word) for word in chosen]
     either: query.Node = terms[0] if len(terms) == 1 else query.Or(tuple(terms))
     tree = query.And((either, query.Not(query.Term(doc_id, "id"))))
-    return search.run(
+    results = search.run(
         executor,
         str(tree),
         limit=limit,
@@ -63,6 +67,7 @@ def run(
         snippets=snippets,
         suggestions=False,
     )
+    return dataclasses.replace(results, took_ms=(time.perf_counter() - started) * 1000)
 
 
 def distinctive_words(

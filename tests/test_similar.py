@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from newssearch import DocumentNotFoundError, Index, NewssearchError, similar
+from newssearch import Document, DocumentNotFoundError, Index, NewssearchError, similar
 from newssearch.cli import main
 
 COOP_PLAN_QUERY = (
@@ -139,3 +139,15 @@ def test_similar_command_errors(oracle_index_dir: Path) -> None:
         assert code == 2, bad
         assert "Invalid value for" in err
     assert "most like article ID" in run("similar", "--help")[1]
+
+
+def test_similar_to_an_article_whose_id_the_query_language_cannot_write(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "index")
+    index.add(
+        [
+            Document('say "cheese"', body="grain wheat export plans"),
+            Document("b", body="grain wheat corn"),
+            Document("c", body="grain export"),
+        ]
+    )
+    assert [h.id for h in index.similar('say "cheese"').hits] == ["c", "b"]

@@ -51,7 +51,7 @@ class SearchResults:
 
 def run(
     executor: Executor,
-    text: str,
+    text: str | query.Node,
     *,
     limit: int = 10,
     offset: int = 0,
@@ -62,7 +62,7 @@ def run(
     snippets: bool = True,
     suggestions: bool = True,
 ) -> SearchResults:
-    """Returns page `offset`..`offset+limit` of the hits for `text`.
+    """Returns page `offset`..`offset+limit` of the hits for `text` (or an already parsed tree).
 
     `date_from`/`date_to` bound the dates inclusively at their own precision (as `date:`).
     With `suggestions`, a query with few hits may get a corrected query (`suggestion`).
@@ -73,7 +73,8 @@ def run(
     if limit < 1 or offset < 0:
         raise NewssearchError("limit must be at least 1 and offset at least 0")
     language = executor.language  # the searched commit's: another writer may rebuild
-    tree = parsed = query.parse(text, match, language)
+    # A tree comes from within (similar): its text is its printed form.
+    tree = parsed = query.parse(text, match, language) if isinstance(text, str) else text
     dates = None
     if date_from or date_to:
         try:
@@ -99,14 +100,14 @@ def run(
     if suggestions and docnums.size < suggest.GOOD_HITS:  # good hits: no cost at all
         suggestion = suggest.suggest(
             executor,
-            text,
+            str(text),
             parsed,
             match,
             int(docnums.size),
             lambda fixed: _count(executor, fixed if dates is None else query.And((fixed, dates))),
         )
     took = (time.perf_counter() - started) * 1000
-    return SearchResults(text, int(docnums.size), took, hits, suggestion)
+    return SearchResults(str(text), int(docnums.size), took, hits, suggestion)
 
 
 def _count(executor: Executor, tree: query.Node) -> int:

@@ -59,7 +59,7 @@ def run(
     tree = query.And((either, query.Not(query.Term(doc_id, "id"))))
     results = search.run(
         executor,
-        str(tree),
+        tree,
         limit=limit,
         offset=offset,
         date_from=date_from,

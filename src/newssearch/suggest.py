@@ -8,10 +8,11 @@ candidates come from its stem lexicon (title and body): the stems that start wit
 first letter (as Lucene's DirectSpellChecker, which needs one letter of prefix), within
 `max_edits` of the word or of its stem (by the stem's own length), and found in more than
 RATIO times as many articles as the word's own stem. The words of a candidate stem are
-recovered from the stored text of the first SAMPLE_DOCS articles that have it, and the one
-within `max_edits(word)` edits of the query word on the unstemmed surface forms (insertions,
-deletions, substitutions and transpositions of two letters) wins: fewest edits, then the most
-articles. The suggestion is the user's query with only those words replaced (in the case
+recovered from the stored text of up to SAMPLE_DOCS articles that have it (spread evenly over
+them), and the one within `max_edits(word)` edits of the query word on the unstemmed surface
+forms (insertions, deletions, substitutions and transpositions of two letters) wins: fewest
+edits, then the most articles (the stem's, times the share of the articles read that have the
+word). The suggestion is the user's query with only those words replaced (in the case
 typed), offered only when it finds more articles than the query did.
 """
 
@@ -32,7 +33,7 @@ from newssearch.errors import QuerySyntaxError
 GOOD_HITS = 5  # a query with at least this many matches gets no suggestion, at no cost
 RATIO = 10  # a correction must be found in more than RATIO times the word's articles
 MIN_LENGTH = 3  # shorter words are never corrected
-SAMPLE_DOCS = 3  # articles read per candidate stem to recover its words
+SAMPLE_DOCS = 8  # articles read per candidate stem to recover its words
 MAX_CANDIDATES = 8  # candidate stems whose words are recovered, per query word
 _TEXT_FIELDS = ("title", "body")
 # Stems by (segment, first letter), the most recently used kept: on Reuters' 6 segments a
@@ -97,12 +98,14 @@ def correct(executor: Executor, word: str) -> str | None:
         for i in close.tolist()
         if (df := _doc_frequency(executor, stems[i])) > floor
     ]
-    best: tuple[int, int, str] | None = None
+    # The words themselves, each counted as the articles with its stem times the share of
+    # those read that have the word: `oper` (Reuters' abbreviation) is far rarer than its stem.
+    best: tuple[int, float, str] | None = None
     for _, minus_df, stem in sorted(near)[:MAX_CANDIDATES]:
-        for surface in _surfaces(executor, stem):
+        for surface, share in _surfaces(executor, stem).items():
             distance = OSA.distance(word, surface, score_cutoff=edits)
             if distance <= edits and surface != word:
-                found = (distance, minus_df, surface)
+                found = (distance, minus_df * share, surface)
                 best = found if best is None else min(best, found)
     return best[2] if best else None
 
@@ -145,24 +148,25 @@ def _doc_frequency(executor: Executor, stem: str) -> int:
     return max(int(executor.searcher.doc_frequency(name, key)) for name in _TEXT_FIELDS)
 
 
-def _surfaces(executor: Executor, stem: str) -> list[str]:
-    """Returns the words with stem `stem` in the first SAMPLE_DOCS live articles that have it,
-    commonest first."""
-    docnums: list[int] = []
+def _surfaces(executor: Executor, stem: str) -> dict[str, float]:
+    """Returns the words with stem `stem` and, for each, the share of the articles read that
+    have it: up to SAMPLE_DOCS live articles with the stem, spread evenly over all of them."""
+    parts = []
     for segment in executor.segments:
         for name in _TEXT_FIELDS:
             found = segment.postings(name, stem.encode())
             if found is not None:
-                live = found.docs[segment.live[found.docs]][:SAMPLE_DOCS]
-                docnums.extend((live + segment.offset).tolist())
-        if len(set(docnums)) >= SAMPLE_DOCS:
-            break
-    counts: Counter[str] = Counter()
-    for docnum in sorted(set(docnums))[:SAMPLE_DOCS]:
+                parts.append(found.docs[segment.live[found.docs]] + segment.offset)
+    docnums = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+    if not docnums.size:
+        return {}
+    picked = docnums[np.unique(np.linspace(0, docnums.size - 1, SAMPLE_DOCS).astype(np.int64))]
+    having: Counter[str] = Counter()
+    for docnum in picked.tolist():
         stored = executor.searcher.stored_fields(docnum)
         text = f"{stored.get('title') or ''}\n{stored.get('body') or ''}"
-        counts.update(w for w in words(text) if executor.stem(w) == stem)
-    return [w for w, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+        having.update({w for w in words(text) if executor.stem(w) == stem})
+    return {w: n / picked.size for w, n in having.items()}
 
 
 def _substitute(node: query.Node, corrections: dict[str, str]) -> query.Node:

@@ -96,3 +96,16 @@ def test_cli_says_did_you_mean_on_stderr(oracle_index_dir: Path) -> None:
 
 def test_max_edits_grow_with_the_word() -> None:
     assert [suggest.max_edits(w) for w in ("tax", "plans", "defence")] == [1, 1, 2]
+
+
+def test_a_candidates_words_are_read_from_articles_spread_over_all_that_have_it(
+    tmp_path: Path,
+) -> None:
+    # The stem `dollar`: its first articles say only `dollars` (2 edits from `dollr`, too
+    # many for 5 letters); `dollar` itself is in the last ones.
+    articles = [{"id": f"p{n}", "body": f"Prices in dollars, part {n}."} for n in range(8)] + [
+        {"id": f"s{n}", "body": f"The dollar fell, part {n}."} for n in range(3)
+    ]
+    index = Index.create(tmp_path / "index")
+    index.add(load_documents(write_jsonl(tmp_path / "a.jsonl", articles)))
+    assert index.search("dollr").suggestion == "dollar"

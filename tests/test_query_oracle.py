@@ -19,10 +19,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from newssearch import Document, Index, PartialDate, load_documents
+from newssearch import Document, Index, PartialDate, QuerySyntaxError, load_documents
 from newssearch.analysis import fold, stemmer, words
 from newssearch.dates import DateRange
-from newssearch.query import And, Dates, Node, Not, Or, Phrase, Prefix, Term, parse
+from newssearch.query import And, Boost, Dates, Node, Not, Or, Phrase, Prefix, Term, parse
 from newssearch.search import SearchResults
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "oracle"
@@ -121,6 +121,8 @@ def oracle(node: Node) -> frozenset[str]:
         return frozenset.union(*(oracle(c) for c in node.children))
     if isinstance(node, Not):
         return ALL_IDS - oracle(node.child)
+    if isinstance(node, Boost):  # a boost changes scores, never what matches
+        return oracle(node.child)
     return frozenset(d.id for d in DOCS if _matches(d, node))
 
 
@@ -148,6 +150,10 @@ def render(node: Node, *, dashes: bool = False, implicit: bool = False) -> str:
         return "(" + " OR ".join(map(again, node.children)) + ")"
     if isinstance(node, Not):
         return ("-" if dashes else "NOT ") + again(node.child)
+    if isinstance(node, Boost):
+        inner = again(node.child)
+        factor = str(node).rsplit("^", 1)[1]
+        return f"({inner})^{factor}" if isinstance(node.child, Boost) else f"{inner}^{factor}"
     return str(node)
 
 
@@ -269,16 +275,32 @@ def date_filters(draw: st.DrawFn) -> Dates:
 
 
 leaves = st.one_of(word_terms, word_terms, keyword_terms, phrases, prefixes, date_filters())
+boosts = st.one_of(
+    st.sampled_from((0.5, 1.0, 2.0, 3.0)), st.floats(min_value=1e-6, max_value=1000.0)
+)
+
+
+def _only_selects(node: Node) -> bool:
+    """Returns whether `node` is a filter leaf or a NOT: what the parser refuses to boost."""
+    return isinstance(node, (Not, Dates)) or (
+        isinstance(node, (Term, Prefix)) and node.field in KEYWORD_FIELDS
+    )
 
 
 @st.composite
 def trees_of(draw: st.DrawFn, depth: int) -> Node:
     """Returns a query tree nested up to `depth` operators deep."""
-    kind = draw(st.sampled_from(("leaf", "and", "or", "not") if depth else ("leaf",)))
+    kind = draw(st.sampled_from(("leaf", "and", "or", "not", "boost") if depth else ("leaf",)))
     if kind == "leaf":
         return draw(leaves)
     if kind == "not":
-        return Not(draw(trees_of(depth - 1)))
+        child = draw(trees_of(depth - 1))
+        while isinstance(child, Boost):  # refused directly under a NOT
+            child = child.child
+        return Not(child)
+    if kind == "boost":
+        child = draw(trees_of(depth - 1))
+        return Boost(draw(word_terms) if _only_selects(child) else child, draw(boosts))
     children = tuple(draw(st.lists(trees_of(depth - 1), min_size=2, max_size=3)))
     return And(children) if kind == "and" else Or(children)
 
@@ -747,3 +769,93 @@ def test_an_or_of_three_or_more_filters_finds_every_match(oracle_index: Index) -
     with_cafe = search(oracle_index, "plan OR tag:army OR source:report.az")
     assert "j-undated-cafe" in {h.id for h in with_cafe.hits}
     assert with_cafe.total == len(oracle(parse("plan OR tag:army OR source:report.az")))
+
+
+# ---- boosts --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["plan", "wheat", "the", "cooperation"])
+@pytest.mark.parametrize("factor", ["2", "0.5", "1.5"])
+def test_a_boost_on_a_single_term_multiplies_its_score(
+    oracle_index: Index, word: str, factor: str
+) -> None:
+    plain = {h.id: h.score for h in search(oracle_index, word).hits}
+    boosted = {h.id: h.score for h in search(oracle_index, f"{word}^{factor}").hits}
+    assert boosted.keys() == plain.keys() and plain
+    for doc_id, score in plain.items():
+        assert boosted[doc_id] == pytest.approx(float(factor) * score, abs=2e-9), doc_id
+
+
+@settings(max_examples=100, deadline=None)
+@given(tree=trees, factor=boosts)
+def test_a_boost_multiplies_scores_and_keeps_the_matches(
+    oracle_index: Index, tree: Node, factor: float
+) -> None:
+    assume(not _only_selects(tree))
+    plain = {h.id: h.score for h in search(oracle_index, str(tree)).hits}
+    boosted = {h.id: h.score for h in search(oracle_index, str(Boost(tree, factor))).hits}
+    assert boosted.keys() == plain.keys()
+    for doc_id, score in plain.items():
+        assert boosted[doc_id] == pytest.approx(factor * score, rel=1e-9, abs=1e-6), doc_id
+
+
+def test_boosts_weigh_the_parts_of_a_query(oracle_index: Index) -> None:
+    # `wheat` alone puts j-wheat first; `belarus^10` lifts the articles about Belarus above it.
+    assert hit_ids(oracle_index, "belarus wheat", match="any")[0] == "j-wheat"
+    first = hit_ids(oracle_index, "belarus^10 wheat", match="any")[0]
+    assert first in oracle(Term("belarus")) and first not in oracle(Term("wheat"))
+    assert sorted(hit_ids(oracle_index, "belarus^10 wheat", match="any")) == sorted(
+        oracle(Or((Term("belarus"), Term("wheat"))))
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "tree"),
+    [
+        ("oil^2 gas", And((Boost(Term("oil"), 2.0), Term("gas")))),
+        ('"oil prices"^2', Boost(Phrase(("oil", "prices")), 2.0)),
+        ('"oil prices"~3^0.5', Boost(Phrase(("oil", "prices"), slop=3), 0.5)),
+        ("(oil OR gas)^1.5", Boost(Or((Term("oil"), Term("gas"))), 1.5)),
+        ("title:oil^1.5", Boost(Term("oil", "title"), 1.5)),
+        ("title:(oil gas)^3", Boost(And((Term("oil", "title"), Term("gas", "title"))), 3.0)),
+        ("(oil^2)^3", Boost(Boost(Term("oil"), 2.0), 3.0)),
+        ("plan*^2", Boost(Prefix("plan"), 2.0)),
+        ("oil^1000", Boost(Term("oil"), 1000.0)),
+        ("oil^.25", Boost(Term("oil"), 0.25)),
+    ],
+)
+def test_boost_syntax(text: str, tree: Node) -> None:
+    assert parse(text) == tree
+    assert parse(str(tree)) == tree
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "reason"),
+    [
+        ("oil^", 3, "'^' needs a number right after it, as in ^2 or ^0.5"),
+        ("oil^x", 3, "'^' needs a number right after it, as in ^2 or ^0.5"),
+        ("oil^-1", 3, "'^' needs a number right after it, as in ^2 or ^0.5"),
+        ("oil^0", 3, "a boost must be more than 0 and at most 1000, not 0"),
+        ("oil^0.0", 3, "a boost must be more than 0 and at most 1000, not 0.0"),
+        ("oil^1000.5", 3, "a boost must be more than 0 and at most 1000, not 1000.5"),
+        ("oil^2gas", 5, "'^2' must end what it boosts: put a space after it"),
+        ("oil^2^3", 5, "'^2' must end what it boosts: put a space after it"),
+        ("oil^1e3", 5, "'^1' must end what it boosts: put a space after it"),
+        ('"oil prices"^2~3', 14, "'^2' must end what it boosts: put a space after it"),
+        ("oil ^2", 4, "'^' needs a word, phrase or group right before it"),
+        ("^2 oil", 0, "'^' needs a word, phrase or group right before it"),
+        ("(^2)", 1, "'^' needs a word, phrase or group right before it"),
+        ("title:^2", 6, "'^' needs a word, phrase or group right before it"),
+        ("gas -oil^2", 4, "a boost under NOT or '-' has no effect: drop the ^"),
+        ("tag:grain^2", 9, "a filter (tag:, source:, id:, date:) only selects: no score to boost"),
+        (
+            "(date:2019)^2",
+            11,
+            "a filter (tag:, source:, id:, date:) only selects: no score to boost",
+        ),
+    ],
+)
+def test_bad_boosts_are_refused_at_their_position(text: str, position: int, reason: str) -> None:
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse(text)
+    assert (caught.value.position, caught.value.reason) == (position, reason)

@@ -8,9 +8,11 @@ documented once, in the README.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -31,7 +33,8 @@ FIELDS = {
 }
 _KEYWORD_FIELDS = ("tag", "source", "id")
 # A keyword value that would not read back as one bare word is printed quoted.
-_NEEDS_QUOTES = re.compile(r'[\s()"]|^-|\*$|^(?:AND|OR|NOT)$')
+_NEEDS_QUOTES = re.compile(r'[\s()"^]|^-|\*$|^(?:AND|OR|NOT)$')
+MAX_BOOST = 1000.0  # `word^N`: 0 < N <= MAX_BOOST
 
 
 # ---- the tree ------------------------------------------------------------------------------
@@ -111,7 +114,21 @@ class Not:
         return f"NOT {self.child}"
 
 
-Node = Term | Phrase | Prefix | Dates | And | Or | Not
+@dataclass(frozen=True)
+class Boost:
+    """`child` with its scores multiplied by `factor` (> 0); what it matches is unchanged."""
+
+    child: Node
+    factor: float
+
+    def __str__(self) -> str:
+        child = f"({self.child})" if isinstance(self.child, Boost) else str(self.child)
+        # The shortest text that reads back as the same float, without an exponent.
+        number = format(Decimal(repr(float(self.factor))), "f").removesuffix(".0")
+        return f"{child}^{number}"
+
+
+Node = Term | Phrase | Prefix | Dates | And | Or | Not | Boost
 
 
 def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix]:
@@ -119,6 +136,8 @@ def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix]:
     if isinstance(node, (And, Or)):
         for child in node.children:
             yield from positive_leaves(child)
+    elif isinstance(node, Boost):
+        yield from positive_leaves(node.child)
     elif isinstance(node, (Term, Phrase, Prefix)):
         yield node
 
@@ -128,7 +147,7 @@ def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix]:
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # WORD PHRASE LPAREN RPAREN AND OR NOT FIELD DATE
+    kind: str  # WORD PHRASE LPAREN RPAREN AND OR NOT FIELD DATE BOOST
     text: str
     pos: int
     slop: int = 0
@@ -136,7 +155,8 @@ class _Token:
 
 _FIELD = re.compile(r"([A-Za-z]+):")
 _SLOP = re.compile(r"~(\d+)")
-_BARE_END = re.compile(r'[\s()"]')
+_BARE_END = re.compile(r'[\s()"^]')
+_BOOST = re.compile(r"\^(\d+(?:\.\d+)?|\.\d+)")
 _DATE_VALUE = re.compile(r"\[[^\]]*\]?|[^\s()]+")
 
 
@@ -162,6 +182,9 @@ def _tokens(text: str) -> list[_Token]:
                 _Token("PHRASE", text[pos + 1 : close], pos, int(slop.group(1)) if slop else 0)
             )
             pos = end
+        elif char == "^":
+            tokens.append(_boost(text, pos))
+            pos += len(tokens[-1].text) + 1
         elif char == "-":
             if pos + 1 >= n or text[pos + 1].isspace():
                 raise QuerySyntaxError(text, pos, "'-' needs something to exclude right after it")
@@ -190,6 +213,26 @@ def _tokens(text: str) -> list[_Token]:
             tokens.append(_Token(kind, word, pos))
             pos = stop
     return tokens
+
+
+def _boost(text: str, pos: int) -> _Token:
+    """Returns the BOOST token of the `^N` at `pos`: N is its text; refuses a bad one."""
+    if pos == 0 or text[pos - 1].isspace() or text[pos - 1] == "(":
+        raise QuerySyntaxError(text, pos, "'^' needs a word, phrase or group right before it")
+    found = _BOOST.match(text, pos)
+    if found is None:
+        raise QuerySyntaxError(text, pos, "'^' needs a number right after it, as in ^2 or ^0.5")
+    factor = float(found.group(1))
+    if not 0 < factor <= MAX_BOOST:
+        raise QuerySyntaxError(
+            text, pos, f"a boost must be more than 0 and at most {MAX_BOOST:g}, not {found[1]}"
+        )
+    end = found.end()
+    if end < len(text) and not (text[end].isspace() or text[end] == ")"):
+        raise QuerySyntaxError(
+            text, end, f"'^{found[1]}' must end what it boosts: put a space after it"
+        )
+    return _Token("BOOST", found.group(1), pos)
 
 
 # ---- tokens -> tree ------------------------------------------------------------------------
@@ -276,8 +319,27 @@ class _Parser:
             after = self.peek()
             if after is None or after.kind not in _STARTS:
                 raise self.fail(token.pos, f"'{token.text}' needs something to exclude after it")
-            return Not(self.parse_unary())
-        return self.parse_primary(self.group_field)
+            child = self.parse_unary()
+            if isinstance(child, Boost):
+                raise self.fail(token.pos, "a boost under NOT or '-' has no effect: drop the ^")
+            return Not(child)
+        return self.boosted(self.parse_primary(self.group_field))
+
+    def boosted(self, node: Node) -> Node:
+        """Returns `node`, wrapped in a Boost when a `^N` follows it."""
+        token = self.peek()
+        if token is None or token.kind != "BOOST":
+            return node
+        self.take()
+        if isinstance(node, Dates) or (
+            isinstance(node, (Term, Prefix)) and node.field in _KEYWORD_FIELDS
+        ):
+            raise self.fail(
+                token.pos, "a filter (tag:, source:, id:, date:) only selects: no score to boost"
+            )
+        factor = float(token.text)
+        assert math.isfinite(factor)
+        return Boost(node, factor)
 
     def parse_primary(self, field: str | None) -> Node:
         token = self.peek()
@@ -287,6 +349,8 @@ class _Parser:
             raise self.fail(token.pos, f"'{token.kind}' needs something before it")
         if token.kind == "RPAREN":
             raise self.fail(token.pos, "unbalanced parenthesis: this ')' has no '('")
+        if token.kind == "BOOST":
+            raise self.fail(token.pos, "'^' needs a word, phrase or group right before it")
         self.take()
         if token.kind == "LPAREN":
             if (close := self.peek()) is not None and close.kind == "RPAREN":

@@ -4,8 +4,8 @@ whoosh stores the postings; evaluation is numpy over whole posting lists, so a w
 nearly every article costs a few array operations instead of a Python step per article. Scores
 are BM25F over title and body (a title word counts three times; Lucene's idf; whoosh's quantized
 field lengths), summed over the query's words, plus, in an OR of plain words, a small bonus for
-each two consecutive ones found as a phrase; filters (tags, sources, ids, dates, NOT) only
-select.
+each two consecutive ones found as a phrase; a `Boost` multiplies its part's scores; filters
+(tags, sources, ids, dates, NOT) only select.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from whoosh.util.numeric import byte_to_length
 
 from newssearch.analysis import stemmer
 from newssearch.engine import schema
-from newssearch.query import And, Dates, Node, Not, Or, Phrase, Prefix, Term
+from newssearch.query import And, Boost, Dates, Node, Not, Or, Phrase, Prefix, Term
 
 K1 = 1.2
 B = 0.5
@@ -177,6 +177,9 @@ class Executor:
             if scored and isinstance(node, Or):
                 scores = _add(scores, self._proximity(seg, node))
             return mask, scores
+        if isinstance(node, Boost):
+            mask, scores = self._eval(node.child, seg, scored)
+            return mask, None if scores is None else node.factor * scores
         if isinstance(node, Not):
             child_mask, _ = self._eval(node.child, seg, False)
             return seg.live & ~child_mask, None

@@ -47,7 +47,7 @@ def test_cli_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     section = README.split("## Command line", 1)[1].split("## Query syntax", 1)[0]
     (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
     commands = re.findall(r"^newssearch (query|stats) (.*)$", block, re.M)
-    assert len(commands) == 3
+    assert len(commands) == 4
     for command, rest in commands:
         args = [command, *re.findall(r"'[^']*'|\S+", rest)]
         result = CliRunner().invoke(main, [a.strip("'") for a in args])

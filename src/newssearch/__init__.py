@@ -19,6 +19,7 @@ from newssearch.errors import (
     NewssearchError,
     QuerySyntaxError,
 )
+from newssearch.expand import Expansion
 from newssearch.index import Index, IndexReport, IndexStats
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Document",
     "DocumentError",
     "DocumentNotFoundError",
+    "Expansion",
     "IncompatibleIndexError",
     "Index",
     "IndexLockedError",

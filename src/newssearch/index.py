@@ -28,6 +28,7 @@ from newssearch.errors import (
     IndexNotFoundError,
     NewssearchError,
 )
+from newssearch.expand import Expansion
 from newssearch.search import SearchResults
 
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -213,8 +214,10 @@ class Index:
         sort: str = "relevance",
         match: str = "all",
         snippets: bool = True,
+        expand: bool | Expansion = False,
     ) -> search.SearchResults:
-        """Returns the hits for `query`, ranked (see `newssearch.search.run`)."""
+        """Returns the hits for `query`, ranked (see `newssearch.search.run`); `expand=True`
+        re-ranks them by pseudo-relevance feedback (see `newssearch.expand`)."""
         from newssearch import search
 
         return search.run(
@@ -227,6 +230,7 @@ class Index:
             sort=sort,
             match=match,
             snippets=snippets,
+            expand=expand,
         )
 
     def get(self, doc_id: str) -> Document:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from newssearch import expand as expansion
 from newssearch import query, suggest
 from newssearch.dates import DateRange
 from newssearch.documents import headline
@@ -47,6 +48,8 @@ class SearchResults:
     took_ms: float
     hits: tuple[Hit, ...]
     suggestion: str | None = None  # a corrected query (see newssearch.suggest), or None
+    # With expand: the feedback words and their weights (summing to 1), best first.
+    expansion: tuple[tuple[str, float], ...] = ()
 
 
 def run(
@@ -61,17 +64,23 @@ def run(
     match: str = "all",
     snippets: bool = True,
     suggestions: bool = True,
+    expand: bool | expansion.Expansion = False,
 ) -> SearchResults:
     """Returns page `offset`..`offset+limit` of the hits for `text` (or an already parsed tree).
 
     `date_from`/`date_to` bound the dates inclusively at their own precision (as `date:`).
     With `suggestions`, a query with few hits may get a corrected query (`suggestion`).
+    `expand` (True, or an `Expansion` with its own settings) re-ranks the matches by
+    pseudo-relevance feedback (`newssearch.expand`); it needs `sort="relevance"`.
     """
     started = time.perf_counter()
     if sort not in SORTS:
         raise NewssearchError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     if limit < 1 or offset < 0:
         raise NewssearchError("limit must be at least 1 and offset at least 0")
+    settings = expansion.Expansion() if expand is True else expand or None
+    if settings is not None and sort != "relevance":
+        raise NewssearchError(f"expand re-ranks by relevance: it cannot go with sort={sort!r}")
     language = executor.language  # the searched commit's: another writer may rebuild
     # A tree comes from within (similar): its text is its printed form.
     tree = parsed = query.parse(text, match, language) if isinstance(text, str) else text
@@ -83,7 +92,18 @@ def run(
             raise NewssearchError(f"bad --from/--to date: {e}") from None
         dates = query.Dates(bounds, f"[{date_from or '*'} TO {date_to or '*'}]")
         tree = query.And((tree, dates))
-    docnums, keys = _matches(executor, tree, sort)
+    runs = executor.run(tree, scored=sort == "relevance")
+    docnums, keys = _matches(runs, sort)
+    found: tuple[tuple[str, float], ...] = ()
+    if settings is not None:
+        top = _page(executor, docnums, keys, 0, settings.docs)
+        found = expansion.feedback_words(
+            executor, docnums[top].tolist(), (-keys[0][top]).tolist(), settings
+        )
+        feedback = expansion.feedback_tree(tree, found)
+        if feedback is not None:
+            runs = expansion.rerank(executor, runs, feedback, settings)
+            docnums, keys = _matches(runs, sort)
     page = _page(executor, docnums, keys, offset, limit)
     hits = tuple(
         _hit(
@@ -107,7 +127,7 @@ def run(
             lambda fixed: _count(executor, fixed if dates is None else query.And((fixed, dates))),
         )
     took = (time.perf_counter() - started) * 1000
-    return SearchResults(str(text), int(docnums.size), took, hits, suggestion)
+    return SearchResults(str(text), int(docnums.size), took, hits, suggestion, found)
 
 
 def _count(executor: Executor, tree: query.Node) -> int:
@@ -116,11 +136,11 @@ def _count(executor: Executor, tree: query.Node) -> int:
 
 
 def _matches(
-    executor: Executor, tree: query.Node, sort: str
+    runs: expansion.Runs, sort: str
 ) -> tuple[np.ndarray[Any, Any], list[np.ndarray[Any, Any]]]:
     """Returns the docnums of every match and their sort keys, most significant first."""
     parts: list[tuple[Any, Any, Any]] = []
-    for segment, mask, scores in executor.run(tree, scored=sort == "relevance"):
+    for segment, mask, scores in runs:
         local = np.flatnonzero(mask)
         parts.append(
             (

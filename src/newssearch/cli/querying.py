@@ -41,6 +41,12 @@ from newssearch.search import SORTS, SearchResults
     show_default=True,
     help="Whether bare words must all match, or any of them (ranked).",
 )
+@click.option(
+    "--expand",
+    is_flag=True,
+    help="Re-rank by pseudo-relevance feedback (RM3): the top hits' words reorder the "
+    "matches; the hits and their total stay the query's own. Needs --sort relevance.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--no-snippets", is_flag=True, help="Leave out the snippets.")
 def query_command(
@@ -52,10 +58,13 @@ def query_command(
     date_to: str | None,
     sort: str,
     match: str,
+    expand: bool,
     as_json: bool,
     no_snippets: bool,
 ) -> None:
     """Search the index. QUERY syntax: see the README (words, "phrases", OR, NOT, date:...)."""
+    if expand and sort != "relevance":
+        raise click.UsageError(f"--expand re-ranks by relevance: it cannot go with --sort {sort}")
     with open_or_build(index_dir) as index:
         results = index.search(
             query,
@@ -66,11 +75,15 @@ def query_command(
             sort=sort,
             match=match,
             snippets=not no_snippets,
+            expand=expand,
         )
     if results.suggestion:
         click.echo(f'did you mean: "{results.suggestion}"', err=True)
     if as_json:
-        click.echo(json.dumps(results_json(results), ensure_ascii=False))
+        found = results_json(results)
+        if expand:
+            found["expansion"] = [list(pair) for pair in results.expansion]
+        click.echo(json.dumps(found, ensure_ascii=False))
         return
     echo_hits(results, offset)
 
@@ -99,6 +112,9 @@ def echo_hits(results: SearchResults, offset: int) -> None:
     style = "ansi" if sys.stdout.isatty() else "plain"
     shown = f"{offset + 1}-{offset + len(results.hits)} of " if results.hits else ""
     click.echo(f"{shown}{results.total} hits ({results.took_ms:.1f} ms)")
+    if results.expansion:
+        words = ", ".join(f"{word} {weight:.2f}" for word, weight in results.expansion)
+        click.echo(f"re-ranked with the top hits' words: {words}")
     for rank, hit in enumerate(results.hits, start=offset + 1):
         click.echo(f"\n{rank}. {hit.date or 'undated'}  {hit.id}  {hit.title}")
         if hit.snippet and hit.snippet.text:

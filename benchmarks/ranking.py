@@ -1,11 +1,16 @@
-"""Ranking quality on a test collection with relevance judgments, engines side by side.
+"""Ranking quality on test collections with relevance judgments, engines side by side.
 
-    python benchmarks/ranking.py [--collection DIR] [--title-weight W] [--json FILE]
+    python benchmarks/ranking.py [--collection DIR] [--news FILE|none] [--title-weight W]
+                                 [--json FILE]
 
-Each engine indexes title and body and answers every judged query as an OR of its
-words, top 1000. Prints nDCG@10 (binary gains), MAP (over the top 1000) and recall@100
-as a Markdown table. Engines that cannot run here (tantivy not installed, newssearch
-not ready) are skipped with a note.
+Two checks: CACM (`--collection`: docs.jsonl, queries.jsonl, qrels.tsv) and a Reuters
+topic check (`--news`, see `_topics.py`: a topic's description as the query, its articles
+as the relevant ones). Each engine indexes title and body and answers every judged query
+as an OR of its words, top 1000. Prints, per check, nDCG@10 (binary gains), MAP (over the
+top 1000) and recall@100 as a Markdown table, newssearch with and without query expansion;
+the wins and losses of expansion per query and its worst ten queries; query time with and
+without it; and, for both checks, the expansion parameters varied one at a time around the
+default. Engines that cannot run here (tantivy not installed) are skipped with a note.
 """
 
 from __future__ import annotations

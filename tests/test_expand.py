@@ -102,6 +102,8 @@ def test_original_weight_1_is_the_plain_ranking(index: Index) -> None:
 def test_a_query_of_filters_alone_has_nothing_to_feed_back(index: Index) -> None:
     found = index.search("date:1987-04", expand=True)
     assert (found.expansion, [h.id for h in found.hits]) == ((), ["c3", "s1", "s2"])
+    nothing = index.search("zebra", expand=True)
+    assert (nothing.total, nothing.hits, nothing.expansion) == (0, (), ())
 
 
 def test_snippets_mark_only_the_users_words(index: Index) -> None:

@@ -3,10 +3,11 @@
 The first evaluation of a query gives its best `docs` hits. Their stored title and body are
 read and stemmed; each word's share of a document (title words counted as in ranking), weighted
 by that document's share of the hits' scores and summed, is the relevance model p(w|R). Its
-`terms` most likely words, stop words, numbers and one-letter words left out, form the feedback query: an OR of
-those words, each boosted by its probability times the number of the query's own words, so
-that the two parts weigh alike. One more evaluation scores it, and every match of the query
-gets `original_weight` x its own score + (1 - `original_weight`) x its feedback score.
+`terms` most likely words (stop words, numbers and one-letter words left out) form the
+feedback query: an OR of those words, each boosted by its probability times the number of the
+query's own words, so that the two parts weigh alike. One more evaluation scores it, and
+every match of the query gets `original_weight` x its own score + (1 - `original_weight`) x
+its feedback score.
 
 The matches, and so `total`, are the query's own: expansion only reorders them (the feedback
 words never bring in an article that the query does not match), and snippets still mark only

@@ -838,6 +838,11 @@ def test_boost_syntax(text: str, tree: Node) -> None:
         ("oil^0", 3, "a boost must be more than 0 and at most 1000, not 0"),
         ("oil^0.0", 3, "a boost must be more than 0 and at most 1000, not 0.0"),
         ("oil^1000.5", 3, "a boost must be more than 0 and at most 1000, not 1000.5"),
+        (
+            "oil^1" + "0" * 400,
+            3,
+            "a boost must be more than 0 and at most 1000, not 1" + "0" * 19 + "…",
+        ),
         ("oil^2gas", 5, "'^2' must end what it boosts: put a space after it"),
         ("oil^2^3", 5, "'^2' must end what it boosts: put a space after it"),
         ("oil^1e3", 5, "'^1' must end what it boosts: put a space after it"),

@@ -8,7 +8,6 @@ documented once, in the README.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -222,15 +221,15 @@ def _boost(text: str, pos: int) -> _Token:
     found = _BOOST.match(text, pos)
     if found is None:
         raise QuerySyntaxError(text, pos, "'^' needs a number right after it, as in ^2 or ^0.5")
-    factor = float(found.group(1))
-    if not 0 < factor <= MAX_BOOST:
+    number = found[1] if len(found[1]) <= 20 else found[1][:20] + "…"
+    if not 0 < float(found[1]) <= MAX_BOOST:
         raise QuerySyntaxError(
-            text, pos, f"a boost must be more than 0 and at most {MAX_BOOST:g}, not {found[1]}"
+            text, pos, f"a boost must be more than 0 and at most {MAX_BOOST:g}, not {number}"
         )
     end = found.end()
     if end < len(text) and not (text[end].isspace() or text[end] == ")"):
         raise QuerySyntaxError(
-            text, end, f"'^{found[1]}' must end what it boosts: put a space after it"
+            text, end, f"'^{number}' must end what it boosts: put a space after it"
         )
     return _Token("BOOST", found.group(1), pos)
 
@@ -337,9 +336,7 @@ class _Parser:
             raise self.fail(
                 token.pos, "a filter (tag:, source:, id:, date:) only selects: no score to boost"
             )
-        factor = float(token.text)
-        assert math.isfinite(factor)
-        return Boost(node, factor)
+        return Boost(node, float(token.text))
 
     def parse_primary(self, field: str | None) -> Node:
         token = self.peek()

@@ -7,7 +7,9 @@ import gzip
 import inspect
 import itertools
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +20,7 @@ from newssearch.documents import Rejected, headline
 from newssearch.errors import DocumentError
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-UNSUPPORTED = "unsupported file type (expected .txt, .jsonl, .jsonl.gz)"
+UNSUPPORTED = "unsupported file type (expected .txt, .jsonl, .jsonl.gz, .json)"
 
 
 def jsonl(path: Path, *lines: object, gz: bool = False) -> Path:
@@ -353,7 +355,7 @@ def test_folder_is_read_recursively_in_sorted_order(tmp_path: Path) -> None:
     (root / "a1.jsonl").write_text('{"id": "j1", "body": "x"}\n{"id": "j2", "body": "y"}\n')
     (root / "README.md").write_text("ignored")
     (root / "notes.txt.bak").write_text("ignored")
-    (root / "data.json").write_text('{"id": "ignored", "body": "x"}')
+    (root / "data.json").write_text('[{"id": "j3", "body": "x"}]')
     (root / "x.JSONL").write_text('{"id": "ignored", "body": "x"}')
     (root / "b_sub" / "b.txt").write_text("date 2019-10\nB.")
     (root / "b_sub" / "deeper" / "d.jsonl.gz").write_bytes(
@@ -368,6 +370,7 @@ def test_folder_is_read_recursively_in_sorted_order(tmp_path: Path) -> None:
         ("b", f"{root / 'b_sub' / 'b.txt'}:1"),
         ("d", f"{root / 'b_sub' / 'deeper' / 'd.jsonl.gz'}:1"),
         ("c", f"{root / 'c_sub' / 'c.txt'}:1"),
+        ("j3", f"{root / 'data.json'}:1"),
     ]
 
 
@@ -419,10 +422,10 @@ def test_reading_is_lazy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     parsed = 0
     parse = documents_module._parse_record
 
-    def counting(raw: bytes, origin: str) -> Document | Rejected:
+    def counting(*args: Any) -> Document | Rejected:
         nonlocal parsed
         parsed += 1
-        return parse(raw, origin)
+        return parse(*args)
 
     monkeypatch.setattr(documents_module, "_parse_record", counting)
     stream = load_documents(path)
@@ -618,3 +621,265 @@ def test_fingerprint_of_the_same_instant_written_in_another_zone_changes() -> No
     assert utc.date is not None and local.date is not None
     assert utc.date.start == local.date.start
     assert utc.fingerprint() != local.fingerprint()
+
+
+# --- hostile input (issue 8) ---------------------------------------------------------------
+
+GOOD1 = {"id": "good1", "body": "First."}
+GOOD2 = {"id": "good2", "body": "Last."}
+
+
+def between_good(tmp_path: Path, line: bytes | str) -> tuple[Path, list[tuple[str, str]]]:
+    """Writes the line between two good records; returns the path and its summary."""
+    path = jsonl(tmp_path / "hostile.jsonl", GOOD1, line, GOOD2)
+    return path, summary(list(load_documents(path)))
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b'{"id": "s", "body": "a\\ud800b"}',
+         "body holds a lone surrogate '\\ud800' at character 2"),
+        (b'{"id": "s", "body": "x", "title": "\\udc00"}',
+         "title holds a lone surrogate '\\udc00' at character 1"),
+        (b'{"id": "a\\udfffb", "body": "x"}', "id holds a lone surrogate '\\udfff' at character 2"),
+        (b'{"id": "s", "body": "x", "tags": ["ok", "\\ud800"]}',
+         "tags holds a lone surrogate '\\ud800' at character 1"),
+        (b'{"id": "s", "body": "x", "source": "\\ud800"}',
+         "source holds a lone surrogate '\\ud800' at character 1"),
+        (b'{"id": "s", "body": "x", "url": "http://x/\\ud800"}',
+         "url holds a lone surrogate '\\ud800' at character 10"),
+    ],
+)  # fmt: skip
+def test_a_lone_surrogate_rejects_one_record(tmp_path: Path, line: bytes, reason: str) -> None:
+    # Valid JSON and valid UTF-8 on disk, but not text: UTF-8 cannot encode it, so it used
+    # to abort the whole run in the fingerprint with a UnicodeEncodeError.
+    path, found = between_good(tmp_path, line)
+    assert found == [
+        ("good1", f"{path}:1"),
+        ("REJECTED", f"{path}:2: {reason} (not Unicode text: UTF-8 cannot encode it)"),
+        ("good2", f"{path}:3"),
+    ]
+
+
+def test_a_surrogate_pair_and_a_surrogate_in_an_unread_field_are_fine(tmp_path: Path) -> None:
+    path = jsonl(
+        tmp_path / "ok.jsonl",
+        b'{"id": "pair", "body": "emoji \\ud83d\\ude00"}',
+        b'{"id": "extra", "body": "x", "ignored": "\\ud800"}',
+    )
+    docs = list(load_documents(path))
+    assert [d.id for d in docs if isinstance(d, Document)] == ["pair", "extra"]
+    assert isinstance(docs[0], Document) and docs[0].body == "emoji \U0001f600"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"id": "deep", "body": ' + b"[" * 100_000 + b"}",
+        b'{"id": "deep", "body": "x", "extra": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'{"id": "deep", "body": "x", "extra": ' + b"[" * 100 + b"{}" + b"]" * 100 + b"}",
+    ],
+    ids=["100k-unclosed", "5k-closed", "101-levels"],
+)
+def test_deep_nesting_rejects_one_record(tmp_path: Path, line: bytes) -> None:
+    path, found = between_good(tmp_path, line)
+    assert found == [
+        ("good1", f"{path}:1"),
+        ("REJECTED", f"{path}:2: nested too deeply (more than 100 arrays and objects)"),
+        ("good2", f"{path}:3"),
+    ]
+
+
+def test_nesting_at_the_limit_and_brackets_in_strings_are_fine(tmp_path: Path) -> None:
+    at_limit = b'{"id": "a", "body": "x", "extra": ' + b"[" * 99 + b"]" * 99 + b"}"
+    in_strings = json.dumps({"id": "b", "body": "[" * 500 + '\\"{' * 200}).encode()
+    path = jsonl(tmp_path / "ok.jsonl", at_limit, in_strings)
+    assert [item.id for item in load_documents(path) if isinstance(item, Document)] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b'{"id": 1' + b"0" * 5000 + b', "body": "x"}', "not JSON: a number with too many digits"),
+        (b'{"id": "a\\u0000b", "body": "x"}',
+         "id 'a\\x00b' holds the control character '\\x00' at character 2"),
+        (b'{"id": "two\\nlines", "body": "x"}',
+         "id 'two\\nlines' holds the control character '\\n' at character 4"),
+        (b'{"id": "a", "body": "a\x00b"}', "not JSON: Invalid control character at column 23"),
+        (json.dumps({"id": list(range(10_000)), "body": "x"}).encode(),
+         "id must be a string, not [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, …"),
+        (json.dumps({"id": "a", "body": "x", "date": "2019" * 1000}).encode(),
+         ("not a date: '" + "2019" * 1000)[:199] + "…"),
+        (json.dumps({"id": "a", "body": "x", "date": 2019}).encode(),
+         "date must be a string, not int"),
+        (json.dumps({"id": "a", "body": "x", "tags": "a"}).encode(),
+         "tags must be a list of strings"),
+        (json.dumps({"id": None, "body": "x"}).encode(), "missing id"),
+        (json.dumps({"id": "a", "body": {"text": "x"}}).encode(),
+         "body must be a string, not dict"),
+        (json.dumps({"id": "a", "body": "x", "tags": [["a"]]}).encode(),
+         "tags must be a list of strings"),
+        (json.dumps([{"id": "a", "body": "x"}]).encode(), "not a JSON object"),
+        (b'{"id": "a", "body": "x", "date": 1e999}', "date must be a string, not float"),
+        (b'{"id": NaN, "body": "x"}', "id must be a string, not nan"),
+    ],
+)  # fmt: skip
+def test_hostile_values_reject_one_record(tmp_path: Path, line: bytes, reason: str) -> None:
+    path, found = between_good(tmp_path, line)
+    assert found == [
+        ("good1", f"{path}:1"),
+        ("REJECTED", f"{path}:2: {reason}"),
+        ("good2", f"{path}:3"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("date", "reason"),
+    [
+        ("2019-02-30", "impossible date: '2019-02-30' (no day 30 in 2019-02)"),
+        ("0000", "impossible date: '0000' (year 0)"),
+        ("99999", "not a date: '99999' (expected YYYY, YYYY-MM, YYYY-MM-DD or an ISO timestamp)"),
+        ("2019-10-15T10:00:00+24:00", "impossible time zone: '2019-10-15T10:00:00+24:00'"),
+        ("2019-10-15T24:00:00", "impossible time: '2019-10-15T24:00:00'"),
+        ("2019-10-15T10:00:60Z", "impossible time: '2019-10-15T10:00:60Z'"),
+        (
+            "2019-10-15T10:00:00 +02:00",
+            "not a date: '2019-10-15T10:00:00 +02:00' (expected YYYY, YYYY-MM, YYYY-MM-DD or an"
+            " ISO timestamp)",
+        ),
+    ],
+)
+def test_impossible_dates_and_odd_zones_reject_one_record(
+    tmp_path: Path, date: str, reason: str
+) -> None:
+    path, found = between_good(tmp_path, json.dumps({"id": "d", "body": "x", "date": date}))
+    assert found[1] == ("REJECTED", f"{path}:2: {reason}")
+    assert len(found) == 3
+
+
+@pytest.mark.parametrize(
+    ("date", "text"),
+    [
+        ("2019-10-15T10:00:00+0530", "2019-10-15T10:00:00+05:30"),
+        ("2019-10-15T10:00:00-00:00", "2019-10-15T10:00:00-00:00"),
+        ("9999-12-31T23:59:59-23:59", "9999-12-31T23:59:59-23:59"),
+        ("0001-01-01T00:00:00+23:59", "0001-01-01T00:00:00+23:59"),
+    ],
+)
+def test_extreme_but_valid_zones_are_read(tmp_path: Path, date: str, text: str) -> None:
+    [doc] = load_documents(jsonl(tmp_path / "z.jsonl", {"id": "z", "body": "x", "date": date}))
+    assert isinstance(doc, Document) and doc.date is not None and doc.date.text == text
+
+
+def test_a_line_past_the_size_limit_is_rejected_with_its_size(tmp_path: Path) -> None:
+    long = json.dumps({"id": "long", "body": "word " * 2000}).encode()
+    path = jsonl(tmp_path / "big.jsonl", GOOD1, long, GOOD2, b"x" * 1024)
+    found = summary(list(load_documents(path, max_record_bytes=1024)))
+    assert found == [
+        ("good1", f"{path}:1"),
+        ("REJECTED", f"{path}:2: record too large: {len(long):,} bytes (the limit is 1,024 bytes)"),
+        ("good2", f"{path}:3"),
+        ("REJECTED", f"{path}:4: not JSON: Expecting value at column 1"),  # 1,024: not too large
+    ]
+
+
+def test_a_seed_file_past_the_size_limit_is_rejected_with_its_size(tmp_path: Path) -> None:
+    (tmp_path / "big.txt").write_bytes(b"date 2019\n" + b"word " * 400)
+    (tmp_path / "small.txt").write_bytes(b"date 2019\nfine")
+    assert summary(list(load_documents(tmp_path, max_record_bytes=1000))) == [
+        ("REJECTED", f"{tmp_path / 'big.txt'}:1: record too large: 2,010 bytes (the limit is"
+         " 1,000 bytes)"),
+        ("small", f"{tmp_path / 'small.txt'}:1"),
+    ]  # fmt: skip
+
+
+def test_the_default_record_limit_is_8_mib() -> None:
+    assert documents_module.records.MAX_RECORD_BYTES == 8 * 1024 * 1024
+    parameter = inspect.signature(load_documents).parameters["max_record_bytes"]
+    assert parameter.default == 8 * 1024 * 1024
+
+
+def test_corrupt_gzip_data_rejects_the_rest_of_its_file(tmp_path: Path) -> None:
+    blob = bytearray(gzip.compress(b"".join(
+        json.dumps({"id": f"z{i}", "body": f"word{i} " * 20}).encode() + b"\n" for i in range(50)
+    )))  # fmt: skip
+    blob[20] ^= 0xFF  # inside the first deflate block: zlib.error, not an OSError
+    path = tmp_path / "bad.jsonl.gz"
+    path.write_bytes(bytes(blob))
+    other = jsonl(tmp_path / "other.jsonl", GOOD1)
+    assert summary(list(load_documents(path, other))) == [
+        ("REJECTED", f"{path}: cannot read: Error -3 while decompressing data: invalid bit length"
+         " repeat"),
+        ("good1", f"{other}:1"),
+    ]  # fmt: skip
+
+
+def test_symlink_loops_and_fifos_are_reported_not_followed(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    jsonl(root / "a.jsonl", GOOD1)
+    (root / "loop").symlink_to(root)  # a link to a folder is not followed: no endless walk
+    (root / "self.jsonl").symlink_to("self.jsonl")
+    (root / "gone.jsonl").symlink_to("nowhere.jsonl")
+    os.mkfifo(root / "pipe.jsonl")  # opening it would wait forever for a writer
+    assert summary(list(load_documents(root, root / "pipe.jsonl"))) == [
+        ("good1", f"{root / 'a.jsonl'}:1"),
+        ("REJECTED", f"{root / 'gone.jsonl'}: no such file or directory (a broken symlink)"),
+        ("REJECTED", f"{root / 'pipe.jsonl'}: not a regular file (a FIFO, socket or device);"
+         " not read"),
+        ("REJECTED", f"{root / 'self.jsonl'}: cannot read: Too many levels of symbolic links"),
+        ("REJECTED", f"{root / 'pipe.jsonl'}: not a regular file (a FIFO, socket or device);"
+         " not read"),
+    ]  # fmt: skip
+
+
+def test_unreadable_files_and_folders_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "corpus"
+    (root / "locked").mkdir(parents=True)
+    jsonl(root / "a.jsonl", GOOD1)
+    jsonl(root / "locked" / "b.jsonl", GOOD2)
+    secret = jsonl(root / "secret.jsonl", GOOD2)
+    real_open, real_scandir = open, os.scandir
+
+    def refusing_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file) == str(secret):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    def refusing_scandir(path: Any = ".") -> Any:
+        if str(path) == str(root / "locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    # Injected, as chmod 000 does not stop root (these tests run as root in CI).
+    monkeypatch.setattr("builtins.open", refusing_open)
+    monkeypatch.setattr(os, "scandir", refusing_scandir)
+    assert summary(list(load_documents(root))) == [
+        ("good1", f"{root / 'a.jsonl'}:1"),
+        ("REJECTED", f"{root / 'locked'}: cannot read: Permission denied"),
+        ("REJECTED", f"{root / 'secret.jsonl'}: cannot read: Permission denied"),
+    ]
+
+
+def test_nul_characters_in_text_are_kept(tmp_path: Path) -> None:
+    path = jsonl(tmp_path / "nul.jsonl", {"id": "n", "title": "a\x00b", "body": "c\x00d",
+                                          "tags": ["e\x00f"]})  # fmt: skip
+    (tmp_path / "seed.txt").write_bytes(b"date 2019\nnul \x00 inside")
+    docs = list(load_documents(path, tmp_path / "seed.txt"))
+    assert [(d.title, d.body, d.tags) for d in docs if isinstance(d, Document)] == [
+        ("a\x00b", "c\x00d", ("e\x00f",)),
+        ("", "nul \x00 inside", ()),
+    ]
+
+
+def test_document_refuses_what_the_index_could_not_store() -> None:
+    # Documents made in Python pass the same checks as those read from files.
+    with pytest.raises(DocumentError, match=r"^title holds a lone surrogate '\\ud800' at"):
+        Document(id="a", title="\ud800", body="x")
+    with pytest.raises(DocumentError, match=r"^place holds a lone surrogate"):
+        Document(id="a", body="x", keywords={"place": ("\udc80",)})
+    with pytest.raises(DocumentError, match=r"holds the control character '\\x00'"):
+        Document(id="a\x00", body="x")

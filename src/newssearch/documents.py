@@ -1,7 +1,8 @@
-"""Documents and the readers that stream them from seed text files and JSON Lines.
+"""Documents and the readers that stream them from seed text, JSON Lines and JSON arrays.
 
 `load_documents(path)` yields a `Document` for every good record and a `Rejected` (with
-`file:line: reason`) for every bad one, so one bad record never stops the rest.
+`file:line: reason`) for every bad one, so one bad record never stops the rest. Records are
+cut from their files by `newssearch.records`, which bounds their size.
 """
 
 from __future__ import annotations
@@ -11,15 +12,24 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+import stat
+import sys
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newssearch import records
 from newssearch.dates import PartialDate
 from newssearch.errors import DateError, DocumentError
 
-SUFFIXES = (".txt", ".jsonl", ".jsonl.gz")
+SUFFIXES = (".txt", ".jsonl", ".jsonl.gz", ".json")
+STDIN = "-"  # the path that means standard input (JSON Lines)
+_STDIN_NAME = "<stdin>"
+_REASON_CHARS = 200  # a reason quotes the bad value, shortened past this
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _HEADLINE_CHARS = 100
 _SEED_HEADER = re.compile(r"\s*date\s+(\d{4}-\d\d-\d\d \d\d:\d\d\S*|\S+)\s?")
 # A full stop ends a sentence unless it ends an initial (`U.S.`, `Z. Hasanov`) or a title.
@@ -41,13 +51,38 @@ class Document:
     source: str = ""
     tags: tuple[str, ...] = ()
     origin: str = field(default="", compare=False)
+    # Values of the index's extra keyword fields, by field name (`{"place": ("usa",)}`).
+    keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    warning: str = field(default="", compare=False)  # e.g. a date dropped by lenient reading
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id.strip():
             raise DocumentError("missing id")
         object.__setattr__(self, "tags", tuple(self.tags))
+        object.__setattr__(
+            self, "keywords", {name: tuple(v) for name, v in self.keywords.items() if v}
+        )
+        control = _CONTROL.search(self.id)
+        if control:
+            raise DocumentError(
+                f"id {_shown(self.id)} holds the control character {control.group()!r} "
+                f"at character {control.start() + 1}"
+            )
+        for name, value in self._texts():
+            surrogate = _SURROGATE.search(value)
+            if surrogate:
+                raise DocumentError(
+                    f"{name} holds a lone surrogate {surrogate.group()!r} at character "
+                    f"{surrogate.start() + 1} (not Unicode text: UTF-8 cannot encode it)"
+                )
         if not self.title.strip() and not self.body.strip():
             raise DocumentError(f"document {self.id!r} has no text (neither title nor body)")
+
+    def _texts(self) -> Iterator[tuple[str, str]]:
+        yield from (("id", self.id), ("title", self.title), ("body", self.body))
+        yield from (("url", self.url), ("source", self.source))
+        yield from (("tags", tag) for tag in self.tags)
+        yield from ((name, v) for name, values in self.keywords.items() for v in values)
 
     @property
     def headline(self) -> str:
@@ -64,6 +99,8 @@ class Document:
             self.source,
             "\x1f".join(self.tags),
         ]
+        # Only when present, so that documents without them keep their old fingerprints.
+        parts += [f"{name}\x1f" + "\x1f".join(v) for name, v in sorted(self.keywords.items())]
         return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=16).hexdigest()
 
 
@@ -89,94 +126,193 @@ def headline(body: str) -> str:
     return sentence[: cut if cut > 0 else _HEADLINE_CHARS].rstrip(",;:") + "…"
 
 
-def load_documents(*paths: str | os.PathLike[str]) -> Iterator[Document | Rejected]:
+def load_documents(
+    *paths: str | os.PathLike[str],
+    keyword_fields: Mapping[str, str] | None = None,
+    lenient_dates: bool = False,
+    max_record_bytes: int = records.MAX_RECORD_BYTES,
+) -> Iterator[Document | Rejected]:
     """Yields the documents in files and folders (recursively), and a Rejected for each bad one.
 
     Reads `*.txt` (seed text: `date <DATE>` then the body; the id is the file name),
-    `*.jsonl` and `*.jsonl.gz`, streaming, in sorted path order.
+    `*.jsonl` and `*.jsonl.gz` (one JSON object a line), `*.json` (an array of such objects),
+    streaming, in sorted path order; the path `-` is standard input, read as JSON Lines.
+    `keyword_fields` maps an index's extra keyword fields to the record keys they are read
+    from (`Index.keyword_fields`); with `lenient_dates`, a record whose date does not parse is
+    kept undated, with a `warning`. A record (line, array element, seed file) longer than
+    `max_record_bytes` is rejected with its size, without being held in memory.
     """
+    reading = _Reading(dict(keyword_fields or {}), lenient_dates, max_record_bytes)
     for path in paths:
+        if isinstance(path, str) and path == STDIN:
+            yield from _read_json(sys.stdin.buffer, _STDIN_NAME, records.lines, reading)
+            continue
         for file in _files(Path(path)):
             if isinstance(file, Rejected):
                 yield file
             elif file.name.endswith(".txt"):
-                yield _read_seed(file)
+                yield _read_seed(file, reading)
             else:
-                yield from _read_jsonl(file)
+                yield from _read_file(file, reading)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How load_documents reads: keyword fields (name -> record key), dates, the size limit."""
+
+    keyword_fields: dict[str, str]
+    lenient_dates: bool
+    limit: int
 
 
 def _files(path: Path) -> Iterator[Path | Rejected]:
-    if path.is_dir():
-        yield from sorted(p for p in path.rglob("*") if p.name.endswith(SUFFIXES) and p.is_file())
-    elif path.is_file():
-        if path.name.endswith(SUFFIXES):
-            yield path
-        else:
-            yield Rejected(str(path), f"unsupported file type (expected {', '.join(SUFFIXES)})")
+    """Yields the readable files at `path` (a file, or a folder walked without following
+    links to folders) in sorted order, and a Rejected for each that cannot be read."""
+    kind = _kind(path)
+    if kind == "folder":
+        found: list[tuple[Path, Rejected | None]] = []
+
+        def unreadable(error: OSError) -> None:
+            where = Path(error.filename or path)
+            found.append((where, Rejected(str(where), f"cannot read: {error.strerror}")))
+
+        for folder, _, names in os.walk(path, onerror=unreadable):
+            for name in names:
+                if name.endswith(SUFFIXES):
+                    file = Path(folder, name)
+                    problem = _kind(file)
+                    found.append(
+                        (file, None if problem == "file" else Rejected(str(file), problem))
+                    )
+        for file, rejected in sorted(found, key=lambda pair: pair[0]):
+            yield rejected or file
+    elif kind != "file":
+        yield Rejected(str(path), kind)
+    elif path.name.endswith(SUFFIXES):
+        yield path
     else:
-        yield Rejected(str(path), "no such file or directory")
+        yield Rejected(str(path), f"unsupported file type (expected {', '.join(SUFFIXES)})")
 
 
-def _read_seed(path: Path) -> Document | Rejected:
+def _kind(path: Path) -> str:
+    """Returns "file", "folder", or why `path` is neither (a symlink loop, a FIFO...)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file or directory" + (" (a broken symlink)" if path.is_symlink() else "")
+    except OSError as e:
+        return f"cannot read: {e.strerror}"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISREG(mode):
+        return "file"
+    return "not a regular file (a FIFO, socket or device); not read"
+
+
+def _read_seed(path: Path, reading: _Reading) -> Document | Rejected:
     origin = f"{path}:1"
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        with open(path, "rb") as stream:
+            raw = records.whole(stream, reading.limit)
+    except OSError as e:
+        return Rejected(origin, f"cannot read: {e.strerror}")
+    if raw.problem:
+        return Rejected(origin, raw.problem)
+    try:
+        text = raw.data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         return Rejected(
             origin, f"not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start})"
         )
-    except OSError as e:
-        return Rejected(origin, f"cannot read: {e.strerror}")
     header = _SEED_HEADER.match(text)
     if header is None:
         return Rejected(origin, "expected the text to start with 'date <DATE>'")
     try:
+        date, warning = _date(header.group(1), reading.lenient_dates)
         return Document(
             id=path.name[: -len(".txt")],
             body=text[header.end() :].strip(),
-            date=PartialDate.parse(header.group(1)),
+            date=date,
             origin=origin,
+            warning=warning,
         )
     except (DocumentError, DateError) as e:
-        return Rejected(origin, str(e))
+        return Rejected(origin, _short(str(e)))
 
 
-def _read_jsonl(path: Path) -> Iterator[Document | Rejected]:
+def _read_file(path: Path, reading: _Reading) -> Iterator[Document | Rejected]:
+    cut = records.array_elements if path.name.endswith(".json") else records.lines
     try:
         stream = gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
-        with stream:
-            for number, raw in enumerate(stream, start=1):
-                if raw.strip():
-                    yield _parse_record(raw, f"{path}:{number}")
-    except (OSError, EOFError) as e:
-        yield Rejected(str(path), f"cannot read: {e}")
+    except OSError as e:
+        yield Rejected(str(path), f"cannot read: {e.strerror}")
+        return
+    with stream:
+        yield from _read_json(stream, str(path), cut, reading)
 
 
-def _parse_record(raw: bytes, origin: str) -> Document | Rejected:
+def _read_json(
+    stream: records.Stream,
+    name: str,
+    cut: Callable[[records.Stream, int], Iterator[records.RawRecord]],
+    reading: _Reading,
+) -> Iterator[Document | Rejected]:
     try:
-        record = json.loads(raw.decode("utf-8-sig").rstrip("\r\n"))
+        for raw in cut(stream, reading.limit):
+            yield _parse_record(raw, name, reading)
+    except (OSError, EOFError, zlib.error) as e:
+        yield Rejected(name, f"cannot read: {e}")
+
+
+def _parse_record(raw: records.RawRecord, name: str, reading: _Reading) -> Document | Rejected:
+    origin = f"{name}:{raw.line}"
+    if raw.problem:
+        return Rejected(origin, raw.problem)
+    try:
+        text = raw.data.decode("utf-8-sig").rstrip("\r\n")
     except UnicodeDecodeError as e:
+        line, column = _position(raw, e.start)
         return Rejected(
-            origin, f"not UTF-8 (byte 0x{e.object[e.start]:02x} at column {e.start + 1})"
+            f"{name}:{line}", f"not UTF-8 (byte 0x{e.object[e.start]:02x} at column {column})"
         )
+    nested = f"nested too deeply (more than {records.MAX_NESTING} arrays and objects)"
+    if records.too_deep(raw.data):
+        return Rejected(origin, nested)
+    try:
+        record = json.loads(text)
     except json.JSONDecodeError as e:
-        return Rejected(origin, f"not JSON: {e.msg} at column {e.colno}")
+        line = raw.line + e.lineno - 1
+        column = e.colno + (raw.column - 1 if e.lineno == 1 else 0)
+        reason = f"not JSON: {e.msg.removesuffix(' at')} at column {column}"
+        return Rejected(f"{name}:{line}", reason)
+    except RecursionError:  # a deep stack already; too_deep lets at most MAX_NESTING through
+        return Rejected(origin, nested)
+    except ValueError:  # the only other one: an integer of more than 4,300 digits
+        return Rejected(origin, "not JSON: a number with too many digits")
     if not isinstance(record, dict):
         return Rejected(origin, "not a JSON object")
     try:
-        return _document(record, origin)
+        return _document(record, origin, reading)
     except (DocumentError, DateError) as e:
-        return Rejected(origin, str(e))
+        return Rejected(origin, _short(str(e)))
 
 
-def _document(record: dict[str, Any], origin: str) -> Document:
+def _position(raw: records.RawRecord, offset: int) -> tuple[int, int]:
+    """Returns the line and column of byte `offset` of a raw record."""
+    newline = raw.data.rfind(b"\n", 0, offset)
+    if newline < 0:
+        return raw.line, raw.column + offset
+    return raw.line + raw.data.count(b"\n", 0, offset), offset - newline
+
+
+def _document(record: dict[str, Any], origin: str, reading: _Reading) -> Document:
     doc_id = record.get("id")
     if isinstance(doc_id, int) and not isinstance(doc_id, bool):
         doc_id = str(doc_id)
     if doc_id is None or (isinstance(doc_id, str) and not doc_id.strip()):
         raise DocumentError("missing id")
     if not isinstance(doc_id, str):
-        raise DocumentError(f"id must be a string, not {doc_id!r}")
+        raise DocumentError(f"id must be a string, not {_shown(doc_id)}")
     body = next((record[k] for k in ("body", "text", "content") if record.get(k)), "")
     tags = record.get("tags", record.get("topics")) or []
     date = record.get("date")
@@ -191,13 +327,44 @@ def _document(record: dict[str, Any], origin: str) -> Document:
             raise DocumentError(f"{name} must be a string, not {type(value).__name__}")
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise DocumentError("tags must be a list of strings")
+    keywords = {}
+    for field_name, key in reading.keyword_fields.items():
+        values = record.get(key) or []
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise DocumentError(f"{key} must be a string or a list of strings")
+        keywords[field_name] = tuple(values)
+    parsed, warning = _date(date, reading.lenient_dates) if date else (None, "")
     return Document(
         id=doc_id,
         title=record.get("title") or "",
         body=body,
-        date=PartialDate.parse(date) if date else None,
+        date=parsed,
         url=record.get("url") or "",
         source=record.get("source") or "",
         tags=tuple(tags),
         origin=origin,
+        keywords=keywords,
+        warning=warning,
     )
+
+
+def _date(text: str, lenient: bool) -> tuple[PartialDate | None, str]:
+    """Returns the date `text` names, and a warning; lenient, a bad date is none, warned."""
+    try:
+        return PartialDate.parse(text), ""
+    except DateError as e:
+        if not lenient:
+            raise
+        return None, f"{_short(str(e))}; indexed undated (--lenient-dates)"
+
+
+def _shown(value: object) -> str:
+    """Returns repr(value), shortened for a one-line reason."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _short(reason: str) -> str:
+    return reason if len(reason) <= _REASON_CHARS else reason[: _REASON_CHARS - 1] + "…"

@@ -198,3 +198,108 @@ def test_installed_entry_point(checkout: Path) -> None:
     assert module.stderr == (
         "newssearch: query error: unbalanced parenthesis: this ')' has no '(' (at position 7)\n"
     )
+
+
+# --- inputs of `newssearch index` (issues 8 and 13) ------------------------------------------
+
+
+def test_a_missing_input_path_is_a_usage_error_and_writes_nothing(checkout: Path) -> None:
+    (checkout / "good.jsonl").write_text('{"id": "ok", "body": "fine"}\n', encoding="utf-8")
+    code, out, err = run("index", "good.jsonl", "nope.jsonl")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == (
+        "Error: Invalid value for '[PATHS]...': Path 'nope.jsonl' does not exist."
+    )
+    assert not (checkout / "index").exists()
+
+
+def test_index_without_paths_and_without_seeds_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What following the hint "build one with `newssearch index --index DIR`" does in a folder
+    # without ./seeds: an empty index left behind would answer every query with 0 hits.
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("index", "--index", "elsewhere")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == (
+        "Error: no PATH given, and no ./seeds folder here to index by default; name the files or"
+        " folders to index (- for standard input)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_hostile_records_are_rejected_one_by_one_and_the_rest_committed(checkout: Path) -> None:
+    (checkout / "hostile.jsonl").write_bytes(
+        b'{"id": "ok1", "body": "grain prices"}\n'
+        b'{"id": "s1", "body": "\\ud800"}\n'
+        b'{"id": "deep", "body": ' + b"[" * 100_000 + b"}\n"
+        b'{"id": "bad\\u0000id", "body": "x"}\n'
+        b'{"id": "ok2", "title": "Grain \\u0000 nul", "body": "wheat"}\n'
+        b'{"id": "u", "body": "caf\xe9"}\n'
+    )
+    code, out, err = run("index", "hostile.jsonl")
+    assert code == 1
+    assert err.splitlines() == [
+        "rejected hostile.jsonl:2: body holds a lone surrogate '\\ud800' at character 1 (not"
+        " Unicode text: UTF-8 cannot encode it)",
+        "rejected hostile.jsonl:3: nested too deeply (more than 100 arrays and objects)",
+        "rejected hostile.jsonl:4: id 'bad\\x00id' holds the control character '\\x00' at"
+        " character 4",
+        "rejected hostile.jsonl:6: not UTF-8 (byte 0xe9 at column 25)",
+    ]
+    assert out.startswith("added 2, updated 0, unchanged 0, rejected 4 in ")
+    code, out, _ = run("query", "grain", "--json")
+    assert [h["id"] for h in json.loads(out)["hits"]] == ["ok2", "ok1"]
+    assert json.loads(out)["hits"][0]["title"] == "Grain \x00 nul"
+
+
+def test_lenient_dates_index_undated_with_a_warning(checkout: Path) -> None:
+    (checkout / "dates.jsonl").write_text(
+        '{"id": "a", "date": "2019-02-30", "body": "grain"}\n'
+        '{"id": "b", "date": "2019-10", "body": "grain"}\n',
+        encoding="utf-8",
+    )
+    code, out, err = run("index", "dates.jsonl")
+    assert code == 1 and out.startswith("added 1, updated 0, unchanged 0, rejected 1 in ")
+    assert err == "rejected dates.jsonl:1: impossible date: '2019-02-30' (no day 30 in 2019-02)\n"
+    code, out, err = run("index", "--lenient-dates", "dates.jsonl")
+    assert code == 0
+    assert err == (
+        "warning dates.jsonl:1: impossible date: '2019-02-30' (no day 30 in 2019-02); indexed"
+        " undated (--lenient-dates)\n"
+    )
+    assert out.startswith("added 1, updated 0, unchanged 1, rejected 0, 1 with warnings in ")
+    hits = json.loads(run("query", "grain", "--json")[1])["hits"]
+    assert [(h["id"], h["date"]) for h in hits] == [("b", "2019-10"), ("a", None)]
+
+
+def test_a_json_array_file(checkout: Path) -> None:
+    (checkout / "array.json").write_text(
+        '[\n  {"id": "a", "body": "grain"},\n  {"id": "b", "body": 5},\n'
+        '  {"id": "c", "title": "Grain"}\n]\n',
+        encoding="utf-8",
+    )
+    code, out, err = run("index", "array.json")
+    assert code == 1
+    assert err == "rejected array.json:3: body must be a string, not int\n"
+    assert out.startswith("added 2, updated 0, unchanged 0, rejected 1 in ")
+
+
+def test_standard_input_through_the_installed_entry_point(checkout: Path) -> None:
+    script = Path(sys.executable).parent / "newssearch"
+    lines = b'{"id": "in1", "body": "wheat from a pipe"}\nnot json\n{"id": "in2", "body": "x"}\n'
+    done = subprocess.run(
+        [str(script), "index", "--index", "piped", "-"],
+        input=lines,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr == b"rejected <stdin>:2: not JSON: Expecting value at column 1\n"
+    assert done.stdout.startswith(b"added 2, updated 0, unchanged 0, rejected 1 in ")
+    found = subprocess.run(
+        [str(script), "query", "--index", "piped", "wheat", "--json"],
+        capture_output=True,
+        check=True,
+    )
+    assert [h["id"] for h in json.loads(found.stdout)["hits"]] == ["in1"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,7 +47,7 @@ def test_cli_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     shutil.copytree(SEEDS, tmp_path / "seeds")
     monkeypatch.chdir(tmp_path)
     assert CliRunner().invoke(main, ["index"]).exit_code == 0
-    section = README.split("## Command line", 1)[1].split("## Query syntax", 1)[0]
+    section = README.split("## Command line", 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
     commands = re.findall(r"^newssearch (query|stats) (.*)$", block, re.M)
     assert len(commands) == 4
@@ -85,3 +88,19 @@ def test_exploring_examples_run(
         "0",
         "no document with id 'no-such-id' in the index",
     ]
+
+
+def test_input_examples_run(tmp_path: Path) -> None:
+    section = README.split("## Input formats and limits", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    first, second = (
+        subprocess.run(["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True)
+        for line in block.splitlines()
+    )
+    assert (first.returncode, first.stderr) == (
+        1,
+        "rejected <stdin>:2: not JSON: Expecting value at column 1\n",
+    )
+    assert second.returncode == 0
+    assert second.stdout.splitlines()[2:] == ["1. undated  p1  wheat from a pipe"]

@@ -43,12 +43,14 @@ class IndexReport:
     unchanged: int = 0
     rejected: tuple[Rejected, ...] = ()
     seconds: float = 0.0
+    warnings: tuple[str, ...] = ()  # `file:line: message` of documents indexed with a warning
 
     def summary(self) -> str:
         """Returns one line: `added 3, updated 0, unchanged 1, rejected 0 in 0.2 s`."""
+        warned = f", {len(self.warnings)} with warnings" if self.warnings else ""
         return (
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"rejected {len(self.rejected)} in {self.seconds:.1f} s"
+            f"rejected {len(self.rejected)}{warned} in {self.seconds:.1f} s"
         )
 
 
@@ -186,6 +188,7 @@ class Index:
             tally.unchanged,
             tuple(tally.rejected),
             time.perf_counter() - started,
+            tuple(tally.warnings),
         )
 
     def delete(self, ids: Sequence[str]) -> list[str]:
@@ -349,6 +352,7 @@ class _Tally:
     def __init__(self) -> None:
         self.added = self.updated = self.unchanged = 0
         self.rejected: list[Rejected] = []
+        self.warnings: list[str] = []
 
     def changed(
         self,
@@ -371,6 +375,8 @@ class _Tally:
                 self.rejected.append(item)
                 continue
             seen[item.id] = item.origin or item.id
+            if item.warning:
+                self.warnings.append(f"{item.origin or item.id}: {item.warning}")
             previous = known.get(item.id)
             if previous == item.fingerprint().encode():
                 self.unchanged += 1

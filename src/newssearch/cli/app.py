@@ -54,7 +54,12 @@ def main() -> None:
 
 
 def run_index(
-    index_dir: str, paths: tuple[str, ...], language: str | None, rebuild: bool, strict: bool
+    index_dir: str,
+    paths: tuple[str, ...],
+    language: str | None,
+    rebuild: bool,
+    strict: bool,
+    lenient_dates: bool = False,
 ) -> IndexReport:
     try:
         index = Index.open(index_dir)
@@ -68,7 +73,8 @@ def run_index(
     except IndexNotFoundError:
         index = Index.create(index_dir, language or "english")
     with index:
-        return index.add(_with_progress(load_documents(*paths)), strict=strict)
+        documents = load_documents(*paths, lenient_dates=lenient_dates)
+        return index.add(_with_progress(documents), strict=strict)
 
 
 def _with_progress(items: Iterator[Document | Rejected]) -> Iterator[Document | Rejected]:

@@ -13,7 +13,7 @@ from newssearch.index import Index
 
 
 @main.command("index")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True))
 @index_option
 @click.option(
     "--language",
@@ -23,21 +23,41 @@ from newssearch.index import Index
 )
 @click.option("--rebuild", is_flag=True, help="Replace the whole index with PATHS, atomically.")
 @click.option("--strict", is_flag=True, help="Stop at the first bad document; commit nothing.")
+@click.option(
+    "--lenient-dates",
+    is_flag=True,
+    help="Index a document whose date does not parse undated, with a warning (not rejected).",
+)
 def index_command(
-    paths: tuple[str, ...], index_dir: str, language: str | None, rebuild: bool, strict: bool
+    paths: tuple[str, ...],
+    index_dir: str,
+    language: str | None,
+    rebuild: bool,
+    strict: bool,
+    lenient_dates: bool,
 ) -> None:
-    """Index articles from PATHS (files or folders; default ./seeds).
+    """Index articles from PATHS (files or folders; default ./seeds; - is standard input).
 
-    Reads seed text (*.txt), JSON Lines (*.jsonl, *.jsonl.gz). Adds new ids, replaces changed
-    documents, skips unchanged ones. Exits 1 if any document was rejected.
+    Reads seed text (*.txt), JSON Lines (*.jsonl, *.jsonl.gz, and standard input), JSON
+    arrays (*.json). Adds new ids, replaces changed documents, skips unchanged ones. Exits 1
+    if any document was rejected, 2 if a PATH does not exist (nothing is written then).
     """
     if language is not None and language not in languages():
         raise click.BadParameter(
             f"{language!r}; choose one of: {', '.join(languages())}", param_hint="--language"
         )
-    report = run_index(index_dir, paths or (str(DEFAULT_SEEDS),), language, rebuild, strict)
+    if not paths and not DEFAULT_SEEDS.is_dir():
+        raise click.UsageError(
+            f"no PATH given, and no ./{DEFAULT_SEEDS} folder here to index by default; name the "
+            "files or folders to index (- for standard input)"
+        )
+    report = run_index(
+        index_dir, paths or (str(DEFAULT_SEEDS),), language, rebuild, strict, lenient_dates
+    )
     for rejected in report.rejected:
         click.echo(f"rejected {rejected}", err=True)
+    for warning in report.warnings:
+        click.echo(f"warning {warning}", err=True)
     click.echo(report.summary())
     if report.rejected:
         sys.exit(1)

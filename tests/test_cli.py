@@ -303,3 +303,37 @@ def test_standard_input_through_the_installed_entry_point(checkout: Path) -> Non
         check=True,
     )
     assert [h["id"] for h in json.loads(found.stdout)["hits"]] == ["in1"]
+
+
+def test_keyword_field_option(checkout: Path) -> None:
+    (checkout / "places.jsonl").write_text(
+        '{"id": "a", "title": "Wheat", "body": "wheat", "places": ["usa"]}\n'
+        '{"id": "b", "title": "Corn", "body": "wheat", "places": ["uk"]}\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run("index", "--index", "ix", "--keyword-field", "places", "places.jsonl")
+    assert code == 0 and out.startswith("added 2, updated 0, unchanged 0, rejected 0 in ")
+    assert run("query", "--index", "ix", "place:usa", "--no-snippets")[1].splitlines()[1:] == [
+        "",
+        "1. undated  a  Wheat",
+    ]
+    # Recorded in the index: a later run reads `places` without the option, --rebuild keeps it.
+    assert run("index", "--index", "ix", "places.jsonl")[0] == 0
+    assert run("index", "--index", "ix", "--rebuild", "places.jsonl")[0] == 0
+    assert run("query", "--index", "ix", "place:uk", "--json")[1].count('"id": "b"') == 1
+    assert run("index", "--index", "ix", "--keyword-field", "place=places", "places.jsonl")[0] == 0
+    assert run("index", "--index", "ix", "--keyword-field", "orgs", "places.jsonl") == (
+        1,
+        "",
+        "newssearch: the index at ix has the keyword fields place=places; use --rebuild to"
+        " change them\n",
+    )
+    code, _, err = run("index", "--index", "other", "--keyword-field", "tags", "places.jsonl")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "Error: Invalid value for '--keyword-field': keyword field 'tags': 'tag' is a field of"
+        " its own already"
+    )
+    assert not (checkout / "other").exists()
+    code, _, err = run("query", "place:usa")
+    assert code == 2 and "unknown field 'place:'" in err

@@ -21,6 +21,7 @@ from newssearch import (
     IndexNotFoundError,
     NewssearchError,
     PartialDate,
+    QuerySyntaxError,
     Rejected,
     load_documents,
 )
@@ -244,3 +245,83 @@ def test_a_second_writer_fails_clearly_or_waits_and_loses_nothing(tmp_path: Path
     final = Index.open(tmp_path / "ix")
     assert final.stats().documents == 1 + 40 + 1
     assert ids(final, "second writer") == ["second"]
+
+
+# --- extra keyword fields (issue 13 item 7) ---------------------------------------------------
+
+PLACES = [
+    {"id": "p1", "body": "wheat", "places": ["usa", "Canada"]},
+    {"id": "p2", "body": "wheat", "places": "USA"},
+    {"id": "p3", "body": "wheat", "places": []},
+    {"id": "p4", "body": "wheat"},
+    {"id": "p5", "body": "wheat", "places": ["uk"], "orgs": ["Ec"]},
+    {"id": "p6", "body": "wheat", "places": 5},
+]
+
+
+def test_keyword_fields_are_searchable_and_recorded(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "places.jsonl", PLACES)  # type: ignore[arg-type]
+    index = Index.create(tmp_path / "ix", keyword_fields=["places", "group=orgs"])
+    assert index.keyword_fields == {"place": "places", "group": "orgs"}
+    report = index.add(load_documents(source, keyword_fields=index.keyword_fields))
+    assert report.added == 5
+    assert [str(r) for r in report.rejected] == [
+        f"{source}:6: places must be a string or a list of strings"
+    ]
+    assert ids(index, "place:usa") == ["p1", "p2"]
+    assert ids(index, "place:CANADA") == ["p1"]
+    assert ids(index, "place:u*") == ["p1", "p2", "p5"]
+    assert ids(index, "wheat -place:usa") == ["p3", "p4", "p5"]
+    assert ids(index, "group:ec") == ["p5"]
+    reopened = Index.open(tmp_path / "ix")
+    assert reopened.keyword_fields == {"place": "places", "group": "orgs"}
+    assert ids(reopened, 'place:"usa"') == ["p1", "p2"]
+    with pytest.raises(QuerySyntaxError, match=r"unknown field 'places:' \(known: title, body, "
+                       r"tag, source, id, date, place, group\)"):  # fmt: skip
+        reopened.search("places:usa")
+
+
+def test_an_index_without_keyword_fields_does_not_know_their_names(
+    tmp_path: Path, corpus_file: Path
+) -> None:
+    index = Index.create(tmp_path / "ix")
+    index.add(load_documents(corpus_file))
+    assert index.keyword_fields == {}
+    with pytest.raises(QuerySyntaxError, match=r"unknown field 'place:'"):
+        index.search("place:usa")
+
+
+def test_changed_keyword_values_update_the_document(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ix", keyword_fields=["places"])
+    first = Document(id="a", body="wheat", keywords={"place": ("usa",)})
+    assert index.add([first]).added == 1
+    assert index.add([first]).unchanged == 1
+    moved = Document(id="a", body="wheat", keywords={"place": ("uk",)})
+    assert index.add([moved]).updated == 1
+    assert (ids(index, "place:usa"), ids(index, "place:uk")) == ([], ["a"])
+
+
+def test_a_document_without_keywords_keeps_its_fingerprint() -> None:
+    # Indexes built before keyword fields existed see their documents as unchanged.
+    doc = Document(id="a", body="x", tags=("t",))
+    assert doc.fingerprint() == Document(id="a", body="x", tags=("t",), keywords={}).fingerprint()
+    assert doc.fingerprint() != Document(id="a", body="x", tags=("t",),
+                                         keywords={"place": ("t",)}).fingerprint()  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ("Places", "keyword field 'Places': a field name is lower-case letters a-z"),
+        ("place_names", "keyword field 'place_names': a field name is lower-case letters a-z"),
+        ("tags", "keyword field 'tags': 'tag' is a field of its own already"),
+        ("dates", "keyword field 'dates': 'date' is a field of its own already"),
+        ("where=source", "keyword field 'where=source': the record key 'source' is read already"),
+        ("where=", "keyword field 'where=': the record key '' is read already"),
+    ],
+)
+def test_keyword_field_names_that_are_refused(tmp_path: Path, spec: str, reason: str) -> None:
+    with pytest.raises(NewssearchError) as caught:
+        Index.create(tmp_path / "ix", keyword_fields=[spec])
+    assert str(caught.value) == reason
+    assert not (tmp_path / "ix").exists()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, SEED_ID, SEEDS
+from conftest import ROOT, SEED_ID, SEEDS, SHARED
 
 from newssearch import Document, load_documents
 from newssearch.cli import main
@@ -91,7 +91,7 @@ def test_exploring_examples_run(
 
 
 def test_input_examples_run(tmp_path: Path) -> None:
-    section = README.split("## Input formats and limits", 1)[1].split("\n## ", 1)[0]
+    section = README.split("## Input formats and limits", 1)[1].split("\n### ", 1)[0]
     (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     first, second = (
@@ -104,3 +104,25 @@ def test_input_examples_run(tmp_path: Path) -> None:
     )
     assert second.returncode == 0
     assert second.stdout.splitlines()[2:] == ["1. undated  p1  wheat from a pipe"]
+
+
+def test_keyword_field_examples_run(tmp_path: Path) -> None:
+    if not (SHARED / "corpora" / "reuters21578").is_dir():
+        pytest.skip(f"Reuters corpus not found under {SHARED}")
+    section = README.split("### Extra keyword fields", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    first, second = (
+        subprocess.run(
+            ["bash", "-c", line.replace("../shared", str(SHARED))],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        for line in block.splitlines()
+    )
+    # One Reuters article has no text at all: it is rejected, so the exit status is 1.
+    assert first.returncode == 1, first.stderr
+    assert first.stdout.startswith("added 21577, updated 0, unchanged 0, rejected 1 in ")
+    assert second.returncode == 0 and second.stdout.startswith("1-3 of "), second.stderr

@@ -49,13 +49,16 @@ QUERIES = [
     "oil date:>=1987-03-01",
     "(crude OR oil) AND date:<1987-03",
     "mln dlrs -loss",
+    "place:usa",  # an extra keyword field (--keyword-field places)
+    "place:u* AND tag:grain",
 ]
 
 
 def _reuters() -> list[Document]:
     if not REUTERS.exists():
         pytest.skip(f"Reuters corpus not found at {REUTERS}")
-    docs = (d for d in load_documents(REUTERS) if isinstance(d, Document))
+    read = load_documents(REUTERS, keyword_fields={"place": "places"})
+    docs = (d for d in read if isinstance(d, Document))
     return list(itertools.islice(docs, COUNT))
 
 
@@ -81,6 +84,7 @@ def _synthetic() -> list[Document]:
                 body=body,
                 date=PartialDate.parse(date) if date else None,
                 tags=tags + (("grain",) if n % 7 == 0 else ()),
+                keywords={"place": rng.sample(["usa", "USA", "uk", "japan"], rng.randint(0, 2))},
             )
         )
     return docs
@@ -91,15 +95,15 @@ def _whoosh_built(
 ) -> Index:
     """Builds the reference with whoosh's own writer, then updates and deletes the same way."""
     directory.mkdir()
-    ix = whoosh_index.create_in(str(directory), ns_schema.make_schema("english"))
+    ix = whoosh_index.create_in(str(directory), ns_schema.make_schema("english", ["places"]))
     writer = ix.writer()
     for doc in docs:
-        writer.add_document(**ns_schema.document_fields(doc))
+        writer.add_document(**ns_schema.document_fields(doc, ["place"]))
     writer.commit()
     writer = ix.writer()
     for doc in changed:
         writer.delete_by_term("id", doc.id)
-        writer.add_document(**ns_schema.document_fields(doc))
+        writer.add_document(**ns_schema.document_fields(doc, ["place"]))
     for doc_id in gone:
         writer.delete_by_term("id", doc_id)
     writer.commit()
@@ -116,7 +120,7 @@ def pair(
     folder = tmp_path_factory.mktemp("diff")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(segments, "BATCH_DOCUMENTS", 450)  # five segments, from two processes
-        fast = Index.create(folder / "fast")
+        fast = Index.create(folder / "fast", keyword_fields=["places"])
         assert fast.add(docs).added == COUNT
     assert fast.add(changed).updated == len(changed)
     assert fast.delete(gone) == gone

@@ -30,6 +30,13 @@ _STDIN_NAME = "<stdin>"
 _REASON_CHARS = 200  # a reason quotes the bad value, shortened past this
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Names a keyword field of `--keyword-field` may not take: the schema's and the query's own;
+# and record keys already read for another purpose.
+_RESERVED_NAMES = ("id", "title", "body", "tag", "source", "date", "date_start", "date_end",
+                   "fingerprint", "meta", "url")  # fmt: skip
+_RESERVED_KEYS = ("id", "title", "body", "text", "content", "date", "url", "source", "tags",
+                  "topics")  # fmt: skip
+_FIELD_NAME = re.compile(r"[a-z]+")  # what the query's `name:` accepts
 _HEADLINE_CHARS = 100
 _SEED_HEADER = re.compile(r"\s*date\s+(\d{4}-\d\d-\d\d \d\d:\d\d\S*|\S+)\s?")
 # A full stop ends a sentence unless it ends an initial (`U.S.`, `Z. Hasanov`) or a title.
@@ -124,6 +131,21 @@ def headline(body: str) -> str:
         return sentence
     cut = sentence.rfind(" ", 0, _HEADLINE_CHARS)
     return sentence[: cut if cut > 0 else _HEADLINE_CHARS].rstrip(",;:") + "…"
+
+
+def keyword_field(spec: str) -> tuple[str, str]:
+    """Returns (field name, record key) for `place=places`, or for `places` alone: the key less
+    one trailing "s" (as `tag:` reads `tags`). Raises ValueError for a name or key not allowed."""
+    name, equals, key = spec.partition("=")
+    if not equals:
+        key, name = name, (name[:-1] if len(name) > 1 and name.endswith("s") else name)
+    if not _FIELD_NAME.fullmatch(name):
+        raise ValueError(f"keyword field {spec!r}: a field name is lower-case letters a-z")
+    if name in _RESERVED_NAMES:
+        raise ValueError(f"keyword field {spec!r}: {name!r} is a field of its own already")
+    if not key or key in _RESERVED_KEYS:
+        raise ValueError(f"keyword field {spec!r}: the record key {key!r} is read already")
+    return name, key
 
 
 def load_documents(

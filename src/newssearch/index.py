@@ -89,15 +89,18 @@ class Index:
         *,
         overwrite: bool = False,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        keyword_fields: Sequence[str] = (),
     ) -> Index:
         """Returns a new, empty index at `path` that stems in `language`.
 
         With `overwrite=True` an existing index stays searchable, unchanged, until the first
-        `add` commits; that commit replaces all of it at once.
+        `add` commits; that commit replaces all of it at once. Each of `keyword_fields`
+        (`"places"`, or `"place=places"`) adds a keyword field, searched as `place:usa`, that
+        holds the values of each record's `places` (see the README).
         """
         directory = Path(path)
         try:
-            new_schema = schema.make_schema(language)
+            new_schema = schema.make_schema(language, keyword_fields)
         except ValueError as e:
             raise NewssearchError(str(e)) from None
         if whoosh_index.exists_in(str(directory)):
@@ -146,6 +149,13 @@ class Index:
         found = schema.analyzer_of(self._replacement or self._ix.schema)
         assert found is not None
         return found.language
+
+    @property
+    def keyword_fields(self) -> dict[str, str]:
+        """Returns the extra keyword fields, each field name -> the record key it reads."""
+        found = schema.analyzer_of(self._replacement or self._ix.schema)
+        assert found is not None
+        return dict(found.keyword_fields)
 
     def add(
         self,

@@ -49,7 +49,7 @@ class Term:
     def __str__(self) -> str:
         if not self.field:
             return self.word
-        if self.field in _KEYWORD_FIELDS and _NEEDS_QUOTES.search(self.word):
+        if self.field not in ("title", "body") and _NEEDS_QUOTES.search(self.word):
             return f'{self.field}:"{self.word}"'
         return f"{self.field}:{self.word}"
 
@@ -159,7 +159,7 @@ _BOOST = re.compile(r"\^(\d+(?:\.\d+)?|\.\d+)")
 _DATE_VALUE = re.compile(r"\[[^\]]*\]?|[^\s()]+")
 
 
-def _tokens(text: str) -> list[_Token]:
+def _tokens(text: str, keyword_fields: tuple[str, ...] = ()) -> list[_Token]:
     tokens: list[_Token] = []
     pos, n = 0, len(text)
     while pos < n:
@@ -191,10 +191,9 @@ def _tokens(text: str) -> list[_Token]:
             pos += 1
         elif field := _FIELD.match(text, pos):
             name = field.group(1)
-            if name not in FIELDS:
-                raise QuerySyntaxError(
-                    text, pos, f"unknown field '{name}:' (known: {', '.join(FIELDS)})"
-                )
+            if name not in FIELDS and name not in keyword_fields:
+                known = ", ".join((*FIELDS, *keyword_fields))
+                raise QuerySyntaxError(text, pos, f"unknown field '{name}:' (known: {known})")
             tokens.append(_Token("FIELD", name, pos))
             pos = field.end()
             if pos >= n or text[pos].isspace() or text[pos] == ")":
@@ -240,9 +239,12 @@ _STARTS = ("WORD", "PHRASE", "LPAREN", "NOT", "FIELD")
 
 
 class _Parser:
-    def __init__(self, text: str, match: str, language: str) -> None:
+    def __init__(
+        self, text: str, match: str, language: str, keyword_fields: tuple[str, ...] = ()
+    ) -> None:
         self.text = text
-        self.tokens = _tokens(text)
+        self.tokens = _tokens(text, keyword_fields)
+        self.keyword_fields = (*_KEYWORD_FIELDS, *keyword_fields)
         self.i = 0
         self.any = match == "any"
         self.group_field: str | None = TEXT  # the field of the innermost `field:( ... )`
@@ -382,7 +384,7 @@ class _Parser:
         body = text[:-1] if prefix else text
         if "*" in body:
             raise self.fail(token.pos + body.index("*"), "'*' is only allowed at the end of a word")
-        if field in _KEYWORD_FIELDS:
+        if field in self.keyword_fields:
             value = body if field == "id" else fold(body)
             if not value:
                 raise self.fail(token.pos, "'*' needs a prefix before it")
@@ -403,7 +405,7 @@ class _Parser:
         return Term(found[0], field) if len(found) == 1 else Phrase(tuple(found), field)
 
     def phrase(self, token: _Token, field: str | None) -> Node:
-        if field in _KEYWORD_FIELDS:
+        if field in self.keyword_fields:
             value = token.text if field == "id" else fold(token.text.strip())
             if not value:
                 raise self.fail(token.pos, "empty phrase")
@@ -455,12 +457,15 @@ def stop_words(language: str) -> frozenset[str]:
     return frozenset(stopwords_for_language(language)) if has_stopwords(language) else frozenset()
 
 
-def parse(text: str, match: str = "all", language: str = "english") -> Node:
+def parse(
+    text: str, match: str = "all", language: str = "english", keyword_fields: tuple[str, ...] = ()
+) -> Node:
     """Returns the query tree of `text`; raises QuerySyntaxError with a position.
 
     `match="any"` joins bare words by OR instead of AND, and drops stop words from such an OR
-    unless nothing else is left.
+    unless nothing else is left. `keyword_fields` are the index's extra keyword fields
+    (`place:`), searched like `tag:`.
     """
     if match not in ("all", "any"):
         raise ValueError(f"match must be 'all' or 'any', not {match!r}")
-    return _Parser(text, match, language).parse()
+    return _Parser(text, match, language, keyword_fields).parse()

@@ -83,7 +83,11 @@ def run(
         raise NewssearchError(f"expand re-ranks by relevance: it cannot go with sort={sort!r}")
     language = executor.language  # the searched commit's: another writer may rebuild
     # A tree comes from within (similar): its text is its printed form.
-    tree = parsed = query.parse(text, match, language) if isinstance(text, str) else text
+    tree = parsed = (
+        query.parse(text, match, language, executor.keyword_fields)
+        if isinstance(text, str)
+        else text
+    )
     dates = None
     if date_from or date_to:
         try:

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from newssearch.dates import PartialDate
-from newssearch.documents import Document, Rejected, load_documents
+from newssearch.documents import Document, Rejected, keyword_field, load_documents
 from newssearch.errors import DateError, IndexNotFoundError, NewssearchError, QuerySyntaxError
 from newssearch.index import Index, IndexReport
 
@@ -60,20 +60,36 @@ def run_index(
     rebuild: bool,
     strict: bool,
     lenient_dates: bool = False,
+    keyword_fields: tuple[str, ...] = (),
 ) -> IndexReport:
     try:
         index = Index.open(index_dir)
+        # Specs are compared as the fields they make: `places` and `place=places` are one.
+        wanted = dict(map(keyword_field, keyword_fields))
+        kept = tuple(f"{name}={key}" for name, key in index.keyword_fields.items())
+        if wanted and wanted != index.keyword_fields and not rebuild:
+            raise NewssearchError(
+                f"the index at {index_dir} has the keyword fields {', '.join(kept) or '(none)'};"
+                " use --rebuild to change them"
+            )
         if rebuild or (language and language != index.language):
             if not rebuild:
                 raise NewssearchError(
                     f"the index at {index_dir} stems in {index.language}; "
                     f"use --rebuild to rebuild it in {language}"
                 )
-            index = Index.create(index_dir, language or index.language, overwrite=True)
+            index = Index.create(
+                index_dir,
+                language or index.language,
+                overwrite=True,
+                keyword_fields=keyword_fields or kept,
+            )
     except IndexNotFoundError:
-        index = Index.create(index_dir, language or "english")
+        index = Index.create(index_dir, language or "english", keyword_fields=keyword_fields)
     with index:
-        documents = load_documents(*paths, lenient_dates=lenient_dates)
+        documents = load_documents(
+            *paths, keyword_fields=index.keyword_fields, lenient_dates=lenient_dates
+        )
         return index.add(_with_progress(documents), strict=strict)
 
 

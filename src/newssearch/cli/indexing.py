@@ -9,7 +9,21 @@ import click
 
 from newssearch.analysis import languages
 from newssearch.cli.app import DEFAULT_SEEDS, index_option, main, run_index
+from newssearch.documents import keyword_field
 from newssearch.index import Index
+
+
+def check_keyword_fields(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Refuses a --keyword-field that names no allowed field, as a usage error (exit 2)."""
+    try:
+        names = [keyword_field(spec)[0] for spec in value]
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    if len(set(names)) < len(names):
+        raise click.BadParameter("two keyword fields have the same name")
+    return value
 
 
 @main.command("index")
@@ -24,6 +38,16 @@ from newssearch.index import Index
 @click.option("--rebuild", is_flag=True, help="Replace the whole index with PATHS, atomically.")
 @click.option("--strict", is_flag=True, help="Stop at the first bad document; commit nothing.")
 @click.option(
+    "--keyword-field",
+    "keyword_fields",
+    multiple=True,
+    metavar="[NAME=]KEY",
+    callback=check_keyword_fields,
+    help="A keyword field NAME of a new or rebuilt index, holding each record's KEY (a string "
+    "or a list): `places` is `place:` (the key less one trailing s), `region=regions` is "
+    "`region:`. Repeatable; recorded in the index.",
+)
+@click.option(
     "--lenient-dates",
     is_flag=True,
     help="Index a document whose date does not parse undated, with a warning (not rejected).",
@@ -34,6 +58,7 @@ def index_command(
     language: str | None,
     rebuild: bool,
     strict: bool,
+    keyword_fields: tuple[str, ...],
     lenient_dates: bool,
 ) -> None:
     """Index articles from PATHS (files or folders; default ./seeds; - is standard input).
@@ -52,7 +77,13 @@ def index_command(
             "files or folders to index (- for standard input)"
         )
     report = run_index(
-        index_dir, paths or (str(DEFAULT_SEEDS),), language, rebuild, strict, lenient_dates
+        index_dir,
+        paths or (str(DEFAULT_SEEDS),),
+        language,
+        rebuild,
+        strict,
+        lenient_dates,
+        keyword_fields,
     )
     for rejected in report.rejected:
         click.echo(f"rejected {rejected}", err=True)

@@ -34,7 +34,6 @@ TITLE_WEIGHT = 3.0  # a title word counts as three body words
 # In an OR of plain words (match="any"), two consecutive words found as a phrase add this share
 # of the phrase's score: a small ordered-window bonus, as in sequential dependence models.
 PROXIMITY_BONUS = 0.2
-_KEYWORD_FIELDS = ("tag", "source", "id")
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _CACHE_POSTINGS = 200_000_000  # bytes of decoded posting lists kept per index for warm queries
 
@@ -134,6 +133,7 @@ class Executor:
         analyzer = schema.analyzer_of(searcher.schema)
         assert analyzer is not None
         self.language: str = analyzer.language
+        self.keyword_fields = tuple(name for name, _ in analyzer.keyword_fields)
         self.stem = stemmer(self.language).stem
         self.total_docs = searcher.doc_count_all()
         self.segments = [
@@ -190,12 +190,11 @@ class Executor:
                 mask &= seg.starts <= node.range.high
             return mask, None
         if isinstance(node, Term):
-            if node.field in _KEYWORD_FIELDS:
+            if node.field not in (None, *schema.TEXT_FIELDS):  # tag, source, id, extra ones
                 return self._keywords(seg, node.field, [node.word.encode()]), None
             return self._words(seg, node.field, [self.stem(node.word).encode()], scored)
         if isinstance(node, Prefix):
-            if node.field in _KEYWORD_FIELDS:
-                assert node.field is not None
+            if node.field is not None and node.field not in schema.TEXT_FIELDS:
                 terms = seg.terms(node.field, node.prefix.encode())
                 return self._keywords(seg, node.field, terms), None
             return self._prefix(seg, node, scored)

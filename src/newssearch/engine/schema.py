@@ -7,13 +7,13 @@ index's language and format version, and is what `Index.open` checks before trus
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from whoosh import analysis, columns, fields
 
 from newssearch import analysis as text_analysis
-from newssearch.documents import Document
+from newssearch.documents import Document, keyword_field
 
 # Bump when the schema or the analysis changes in a way that old indexes would answer wrongly.
 FORMAT_VERSION = 1
@@ -27,9 +27,20 @@ TEXT_FIELDS = ("title", "body")
 class NewsAnalyzer(analysis.Composable):  # type: ignore[misc]
     """whoosh analyzer: words per newssearch.analysis, stemmed in `language`, with positions."""
 
-    def __init__(self, language: str = "english", format_version: int = FORMAT_VERSION) -> None:
+    # (field name, record key) of each extra keyword field; a class default for indexes
+    # pickled before there were any.
+    keyword_fields: tuple[tuple[str, str], ...] = ()
+
+    def __init__(
+        self,
+        language: str = "english",
+        format_version: int = FORMAT_VERSION,
+        keyword_fields: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self.language = language
         self.format_version = format_version
+        if keyword_fields:
+            self.keyword_fields = keyword_fields
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -70,11 +81,17 @@ class NewsAnalyzer(analysis.Composable):  # type: ignore[misc]
             yield token
 
 
-def make_schema(language: str) -> fields.Schema:
-    """Returns the schema of an index whose text is stemmed in `language`."""
+def make_schema(language: str, keyword_specs: Iterable[str] = ()) -> fields.Schema:
+    """Returns the schema of an index whose text is stemmed in `language`, with an extra
+    keyword field for each spec of `keyword_field`. Raises ValueError for a bad one."""
     text_analysis.stemmer(language)  # raises ValueError for an unknown language
-    analyzer = NewsAnalyzer(language, FORMAT_VERSION)
+    extra = tuple(dict(map(keyword_field, keyword_specs)).items())
+    if len({key for _, key in extra}) < len(extra):
+        raise ValueError("two keyword fields read the same record key")
+    analyzer = NewsAnalyzer(language, FORMAT_VERSION, extra)
+    keyword_schema = {name: fields.KEYWORD(commas=True, scorable=False) for name, _ in extra}
     return fields.Schema(
+        **keyword_schema,
         id=fields.ID(stored=True, unique=True, sortable=True),
         title=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
         body=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
@@ -96,17 +113,27 @@ def analyzer_of(schema: fields.Schema) -> NewsAnalyzer | None:
     return found if isinstance(found, NewsAnalyzer) else None
 
 
-def document_fields(doc: Document) -> dict[str, Any]:
-    """Returns the whoosh field values that index `doc` (None: nothing to index)."""
+def document_fields(doc: Document, keyword_names: Iterable[str] = ()) -> dict[str, Any]:
+    """Returns the whoosh field values that index `doc` (None: nothing to index), with those
+    of the index's extra keyword fields `keyword_names`."""
+    meta: dict[str, Any] = {"url": doc.url, "source": doc.source, "tags": list(doc.tags)}
+    if doc.keywords:
+        meta["keywords"] = {name: list(values) for name, values in doc.keywords.items()}
     return {
         "id": doc.id,
         "title": doc.title,
         "body": doc.body,
-        "tag": ",".join(text_analysis.fold(t.strip()) for t in doc.tags if t.strip()) or None,
+        "tag": _keywords(doc.tags),
+        **{name: _keywords(doc.keywords.get(name, ())) for name in keyword_names},
         "source": text_analysis.fold(doc.source.strip()) or None,
         "date": doc.date.text if doc.date else None,
         "date_start": doc.date.start if doc.date else UNDATED,
         "date_end": doc.date.end if doc.date else UNDATED,
         "fingerprint": doc.fingerprint().encode(),
-        "meta": json.dumps({"url": doc.url, "source": doc.source, "tags": list(doc.tags)}),
+        "meta": json.dumps(meta),
     }
+
+
+def _keywords(values: Iterable[str]) -> str | None:
+    """Returns the folded values joined for a comma-separated whoosh KEYWORD field."""
+    return ",".join(text_analysis.fold(v.strip()) for v in values if v.strip()) or None

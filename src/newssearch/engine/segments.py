@@ -114,11 +114,12 @@ def write_segment(
     analyzer = schema.analyzer_of(index_schema)
     assert analyzer is not None
     stem = stemmer(analyzer.language).stem
+    keyword_names = [name for name, _ in analyzer.keyword_fields]
     text = {name: _FieldTokens(stem) for name in schema.TEXT_FIELDS}
     keywords: dict[str, dict[bytes, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
 
     for docnum, doc in enumerate(documents):
-        values = schema.document_fields(doc)
+        values = schema.document_fields(doc, keyword_names)
         perdoc.start_doc(docnum)
         # As whoosh's SegmentWriter.add_document does it, field by field in name order.
         for name in sorted(values):

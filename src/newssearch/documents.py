@@ -66,17 +66,23 @@ class Document:
         if not isinstance(self.id, str) or not self.id.strip():
             raise DocumentError("missing id")
         object.__setattr__(self, "tags", tuple(self.tags))
-        object.__setattr__(
-            self, "keywords", {name: tuple(v) for name, v in self.keywords.items() if v}
-        )
+        if self.keywords:
+            object.__setattr__(
+                self, "keywords", {name: tuple(v) for name, v in self.keywords.items() if v}
+            )
         control = _CONTROL.search(self.id)
         if control:
             raise DocumentError(
                 f"id {_shown(self.id)} holds the control character {control.group()!r} "
                 f"at character {control.start() + 1}"
             )
-        for name, value in self._texts():
-            surrogate = _SURROGATE.search(value)
+        named = [("id", self.id), ("title", self.title), ("body", self.body)]
+        named += [("url", self.url), ("source", self.source), *(("tags", t) for t in self.tags)]
+        named += [(name, v) for name, values in self.keywords.items() for v in values]
+        # A lone surrogate is text that UTF-8 cannot encode, nor the index store. ASCII text,
+        # the common case, is one fast scan.
+        for name, value in named:
+            surrogate = not value.isascii() and _SURROGATE.search(value)
             if surrogate:
                 raise DocumentError(
                     f"{name} holds a lone surrogate {surrogate.group()!r} at character "
@@ -84,12 +90,6 @@ class Document:
                 )
         if not self.title.strip() and not self.body.strip():
             raise DocumentError(f"document {self.id!r} has no text (neither title nor body)")
-
-    def _texts(self) -> Iterator[tuple[str, str]]:
-        yield from (("id", self.id), ("title", self.title), ("body", self.body))
-        yield from (("url", self.url), ("source", self.source))
-        yield from (("tags", tag) for tag in self.tags)
-        yield from ((name, v) for name, values in self.keywords.items() for v in values)
 
     @property
     def headline(self) -> str:

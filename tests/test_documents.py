@@ -883,3 +883,58 @@ def test_document_refuses_what_the_index_could_not_store() -> None:
         Document(id="a", body="x", keywords={"place": ("\udc80",)})
     with pytest.raises(DocumentError, match=r"holds the control character '\\x00'"):
         Document(id="a\x00", body="x")
+
+
+# --- JSON arrays, lenient dates ----------------------------------------------------------
+
+
+def test_json_array_elements_are_documents_each_rejected_on_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "array.json"
+    path.write_bytes(
+        b'[\n  {"id": "a", "body": "x"},\n'
+        b'  {"id": "b",\n   "body": "x" "oops"},\n'  # a syntax error on the element's 2nd line
+        b'  {"id": "c", "body": "caf\xe9"},\n'
+        b'  {"id": "d", "title": "T", "body": "' + b"w " * 600 + b'"},\n'
+        b"  [1, 2],\n"
+        b'  {"id": "e", "tags": ["t"], "body": "y"}\n]\n'
+    )
+    assert summary(list(load_documents(path, max_record_bytes=1000))) == [
+        ("a", f"{path}:2"),
+        ("REJECTED", f"{path}:4: not JSON: Expecting ',' delimiter at column 16"),
+        ("REJECTED", f"{path}:5: not UTF-8 (byte 0xe9 at column 27)"),
+        ("REJECTED", f"{path}:6: record too large: 1,237 bytes (the limit is 1,000 bytes)"),
+        ("REJECTED", f"{path}:7: not a JSON object"),
+        ("e", f"{path}:8"),
+    ]
+
+
+def test_a_truncated_json_array_keeps_its_complete_elements(tmp_path: Path) -> None:
+    path = tmp_path / "cut.json"
+    path.write_text('[{"id": "a", "body": "x"},\n {"id": "b", "bo', encoding="utf-8")
+    wrong = tmp_path / "object.json"
+    wrong.write_text('{"id": "a", "body": "x"}', encoding="utf-8")
+    assert summary(list(load_documents(path, wrong))) == [
+        ("a", f"{path}:1"),
+        ("REJECTED", f"{path}:2: the file ends inside the array (no closing ']'; truncated?)"),
+        ("REJECTED", f"{wrong}:1: expected a JSON array of records ('[') here, found '{{'"),
+    ]
+
+
+def test_lenient_dates_keep_the_record_undated_with_a_warning(tmp_path: Path) -> None:
+    path = jsonl(tmp_path / "d.jsonl", {"id": "a", "date": "2019-13", "body": "x"},
+                 {"id": "b", "date": 2019, "body": "x"})  # fmt: skip
+    (tmp_path / "s.txt").write_text("date 1987-02-30\nBody.")
+    strict = summary(list(load_documents(path, tmp_path / "s.txt")))
+    assert strict == [
+        ("REJECTED", f"{path}:1: impossible date: '2019-13' (month 13)"),
+        ("REJECTED", f"{path}:2: date must be a string, not int"),  # a wrong type stays wrong
+        ("REJECTED", f"{tmp_path / 's.txt'}:1: impossible date: '1987-02-30' (no day 30 in"
+         " 1987-02)"),
+    ]  # fmt: skip
+    lenient = list(load_documents(path, tmp_path / "s.txt", lenient_dates=True))
+    assert [(d.id, d.date, d.warning) for d in lenient if isinstance(d, Document)] == [
+        ("a", None, "impossible date: '2019-13' (month 13); indexed undated (--lenient-dates)"),
+        ("s", None, "impossible date: '1987-02-30' (no day 30 in 1987-02); indexed undated"
+         " (--lenient-dates)"),
+    ]  # fmt: skip
+    assert isinstance(lenient[1], Rejected)

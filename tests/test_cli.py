@@ -335,5 +335,7 @@ def test_keyword_field_option(checkout: Path) -> None:
         " its own already"
     )
     assert not (checkout / "other").exists()
+    code, out, _ = run("show", "a", "--index", "ix", "--query", "place:usa AND wheat", "--json")
+    assert code == 0 and json.loads(out)["title"] == "<mark>Wheat</mark>"
     code, _, err = run("query", "place:usa")
     assert code == 2 and "unknown field 'place:'" in err

@@ -54,18 +54,21 @@ def stored_document(stored: dict[str, Any]) -> Document:
         url=meta.get("url", ""),
         source=meta.get("source", ""),
         tags=tuple(meta.get("tags", ())),
+        keywords=meta.get("keywords", {}),
     )
 
 
-def highlight(document: Document, text: str | None, language: str) -> Marked:
+def highlight(
+    document: Document, text: str | None, language: str, keyword_fields: tuple[str, ...] = ()
+) -> Marked:
     """Returns the title and body of `document` with the words of the query `text` marked
     (as in snippets: stems, a phrase as one span, nothing under NOT); nothing marked for None.
 
-    Raises QuerySyntaxError for a malformed query.
+    Raises QuerySyntaxError for a malformed query; `keyword_fields` are the index's extra ones.
     """
     if text is None:
         return Marked(Snippet(document.title), Snippet(document.body))
-    tree = query.parse(text, "all", language)
+    tree = query.parse(text, "all", language, keyword_fields)
     return Marked(
         mark_text(document.title, tree, language, "title"),
         mark_text(document.body, tree, language, "body"),

@@ -29,7 +29,7 @@ def show_command(doc_id: str, index_dir: str, query_text: str | None, as_json: b
     """
     with open_or_build(index_dir) as index:
         document = index.get(doc_id)
-        marked = highlight(document, query_text, index.language)
+        marked = highlight(document, query_text, index.language, tuple(index.keyword_fields))
     if as_json:
         click.echo(
             json.dumps(

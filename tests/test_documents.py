@@ -8,10 +8,13 @@ import inspect
 import itertools
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newssearch import Document, load_documents
 from newssearch import documents as documents_module
@@ -938,3 +941,21 @@ def test_lenient_dates_keep_the_record_undated_with_a_warning(tmp_path: Path) ->
          " (--lenient-dates)"),
     ]  # fmt: skip
     assert isinstance(lenient[1], Rejected)
+
+
+_PIECES = [b"[", b"]", b"{", b"}", b",", b":", b'"', b"\\", b"\\u", b"d800", b"\n", b" ",
+           b"1", b"-", b"e999", b"null", b'"id"', b'"body"', b'"x"', b"\xff", b"\x00",
+           b"\xef\xbb\xbf", b'{"id": "a", "body": "b"}']  # fmt: skip
+json_ish = st.lists(st.sampled_from(_PIECES)).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_ish, st.sampled_from(["f.jsonl", "f.json", "f.txt"]))
+def test_any_bytes_give_documents_and_rejections_only(data: bytes, name: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        for item in load_documents(path, max_record_bytes=64):
+            assert isinstance(item, (Document, Rejected))
+            if isinstance(item, Rejected):
+                assert item.origin.startswith(str(path)) and "\n" not in str(item)

@@ -21,7 +21,9 @@ _SPACE = re.compile(rb"[ \t\r\n]*")
 # Outside a string: what changes depth, ends an element or a line. Inside: its end, an escape.
 _OUTSIDE = re.compile(rb'["\[\]{},\n]')
 _INSIDE = re.compile(rb'["\\\n]')
-_STRING_OR_BRACKET = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.S)
+_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
+_STRING_OR_BRACKET = re.compile(_STRING + rb"|[\[\]{}]", re.S)
+_NESTED = re.compile(rb'(?:[^"\[\]{}]+|' + _STRING + rb")*", re.S)  # always matches
 
 
 class Stream(Protocol):
@@ -131,6 +133,14 @@ class _ArrayScanner:
         mark = 0  # where the current element's bytes start in this chunk
         while i < n:
             if self.state == "element":
+                if self.depth and not self.in_string:
+                    # Inside the element only brackets count: the rest, whole strings
+                    # included, is passed over in one match (a string cut by the end of
+                    # the chunk stops it, and is scanned on below).
+                    nested = _NESTED.match(chunk, i)
+                    assert nested is not None
+                    self._count_lines(chunk, i, nested.end())
+                    i = nested.end()
                 found = (_INSIDE if self.in_string else _OUTSIDE).search(chunk, i)
                 if found is None:
                     break
@@ -154,10 +164,7 @@ class _ArrayScanner:
                 continue
             space = _SPACE.match(chunk, i)
             assert space is not None
-            newlines = chunk.count(b"\n", i, space.end())
-            if newlines:
-                self.line += newlines
-                self.line_start = self.offset + chunk.rindex(b"\n", i, space.end()) + 1
+            self._count_lines(chunk, i, space.end())
             i = space.end()
             if i == n:
                 break
@@ -188,6 +195,12 @@ class _ArrayScanner:
                 self.start[0] if self.state == "element" else self.line,
                 problem="the file ends inside the array (no closing ']'; truncated?)",
             )
+
+    def _count_lines(self, chunk: bytes, start: int, end: int) -> None:
+        newlines = chunk.count(b"\n", start, end)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.offset + chunk.rindex(b"\n", start, end) + 1
 
     def _keep(self, piece: bytes) -> None:
         self.size += len(piece)

@@ -1,12 +1,13 @@
 """Peak memory of `newssearch index` on one huge JSON Lines record, against a small input.
 
 Generates (in a temporary folder, deleted afterwards) a file holding a good record, one line of
-`--mb` MB (an article body of words) and another good record, and indexes it with the installed
+`--mb` MB (an article body of words) and another good record (with `--json`, the three as
+the elements of a JSON array), and indexes it with the installed
 code and, with `--baseline-src DIR`, with the code of another checkout (e.g. /work/main/src) in
 the same run; each case `--reps` times, the median of the peak resident set sizes (the child's
 `ru_maxrss`) reported. The small input (the two good records alone) is the interpreter's floor.
 
-    python benchmarks/record_memory.py [--mb 200] [--reps 3] [--baseline-src ../main/src]
+    python benchmarks/record_memory.py [--mb 200] [--reps 3] [--baseline-src ../main/src] [--json]
 """
 
 from __future__ import annotations
@@ -45,19 +46,24 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=200, help="size of the huge line in MB")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--baseline-src", default="", help="src/ of another checkout to compare")
+    parser.add_argument("--json", action="store_true", help="a .json array instead of JSON Lines")
     args = parser.parse_args()
+    suffix, start, between, end = (
+        (".json", b"[", b",", b"]") if args.json else (".jsonl", b"", b"", b"")
+    )
     with tempfile.TemporaryDirectory(prefix="record-memory-") as tmp:
         folder = Path(tmp)
         good = b'{"id": "good1", "body": "first"}\n{"id": "good2", "body": "last"}\n'
-        small = folder / "small.jsonl"
-        small.write_bytes(good)
-        huge = folder / "huge.jsonl"
+        first, last = good.splitlines(keepends=True)
+        small = folder / f"small{suffix}"
+        small.write_bytes(start + first + between + last + end)
+        huge = folder / f"huge{suffix}"
         with huge.open("wb") as out:
-            out.write(good.splitlines(keepends=True)[0] + b'{"id": "huge", "body": "')
+            out.write(start + first + between + b'{"id": "huge", "body": "')
             words = b"word " * 200_000  # 1 MB
             for _ in range(args.mb):
                 out.write(words)
-            out.write(b'"}\n' + good.splitlines(keepends=True)[1])
+            out.write(b'"}\n' + between + last + end)
         size = huge.stat().st_size
         print(f"huge line file: {size:,} bytes; {args.reps} runs each, medians\n")
         print("| code | input | peak RSS MB | seconds | exit | summary |")

@@ -277,6 +277,10 @@ def test_keyword_fields_are_searchable_and_recorded(tmp_path: Path) -> None:
     assert reopened.keyword_fields == {"place": "places", "group": "orgs"}
     assert ids(reopened, 'place:"usa"') == ["p1", "p2"]
     assert reopened.get("p1").keywords == {"place": ("usa", "Canada")}  # as written
+    with pytest.raises(
+        QuerySyntaxError, match=r"only selects: no score to boost \(at position 9\)"
+    ):
+        reopened.search("place:usa^2")  # a filter, as tag: is
     with pytest.raises(QuerySyntaxError, match=r"unknown field 'places:' \(known: title, body, "
                        r"tag, source, id, date, place, group\)"):  # fmt: skip
         reopened.search("places:usa")

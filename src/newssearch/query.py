@@ -333,7 +333,7 @@ class _Parser:
             return node
         self.take()
         if isinstance(node, Dates) or (
-            isinstance(node, (Term, Prefix)) and node.field in _KEYWORD_FIELDS
+            isinstance(node, (Term, Prefix)) and node.field in self.keyword_fields
         ):
             raise self.fail(
                 token.pos, "a filter (tag:, source:, id:, date:) only selects: no score to boost"

@@ -93,9 +93,11 @@ def _synthetic() -> list[Document]:
 def _whoosh_built(
     directory: Path, docs: list[Document], changed: list[Document], gone: list[str]
 ) -> Index:
-    """Builds the reference with whoosh's own writer, then updates and deletes the same way."""
-    directory.mkdir()
-    ix = whoosh_index.create_in(str(directory), ns_schema.make_schema("english", ["places"]))
+    """Builds the reference with whoosh's own writer, then updates and deletes the same way.
+
+    The writer is whoosh's SegmentWriter, writing through newssearch's storage (which
+    checksums and fsyncs each commit, as for every index newssearch opens)."""
+    ix = Index.create(directory, keyword_fields=["places"])._ix
     writer = ix.writer()
     for doc in docs:
         writer.add_document(**ns_schema.document_fields(doc, ["place"]))

@@ -6,7 +6,10 @@
     ├── QuerySyntaxError            a malformed query; carries .position and .reason
     ├── IndexNotFoundError          no index at the given path
     ├── IncompatibleIndexError      an index made by another newssearch format version
+    ├── IndexCorruptError           an index whose files are damaged, missing or untrusted
     ├── IndexLockedError            another writer holds the index lock
+    ├── IndexAccessError            the index's files cannot be written or read (disk full,
+    │                               no permission, a lock path that is a directory)
     └── DocumentNotFoundError       no document with the given id (`Index.get`, `similar`)
 
 whoosh's own exceptions never leave the library: they are translated at the boundary.
@@ -45,6 +48,12 @@ class IncompatibleIndexError(NewssearchError):
     """The index was written by an incompatible version of newssearch."""
 
 
+class IndexCorruptError(NewssearchError):
+    """The index's files are damaged (truncated, missing, checksum mismatch, undecodable) or
+    hold something an index of ours never contains; the message names the path and says how
+    to rebuild."""
+
+
 class IndexLockedError(NewssearchError):
     """Another writer holds the index's write lock."""
 
@@ -55,3 +64,8 @@ class DocumentNotFoundError(NewssearchError):
     def __init__(self, doc_id: str) -> None:
         self.doc_id = doc_id
         super().__init__(f"no document with id {doc_id!r} in the index")
+
+
+class IndexAccessError(NewssearchError):
+    """The index's files could not be written or read (no space left, no permission, a lock
+    path that cannot be a lock file); the last commit is intact."""

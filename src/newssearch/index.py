@@ -9,21 +9,20 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.index import LockError
 
 from newssearch import search
 from newssearch.documents import Document, Rejected
-from newssearch.engine import schema, segments
+from newssearch.engine import schema, segments, storage, verify
 from newssearch.engine.execute import Executor, PostingsCache
 from newssearch.errors import (
     DocumentError,
-    IncompatibleIndexError,
     IndexLockedError,
     IndexNotFoundError,
     NewssearchError,
@@ -96,57 +95,52 @@ class Index:
         With `overwrite=True` an existing index stays searchable, unchanged, until the first
         `add` commits; that commit replaces all of it at once. Each of `keyword_fields`
         (`"places"`, or `"place=places"`) adds a keyword field, searched as `place:usa`, that
-        holds the values of each record's `places` (see the README).
+        holds the values of each record's `places` (see the README). With `overwrite=True`, an
+        index that cannot be opened (damaged, or of another format) is emptied at once instead.
         """
         directory = Path(path)
         try:
             new_schema = schema.make_schema(language, keyword_fields)
         except ValueError as e:
             raise NewssearchError(str(e)) from None
-        if whoosh_index.exists_in(str(directory)):
-            if not overwrite:
-                raise NewssearchError(
-                    f"an index already exists at {directory}; open it, or rebuild it "
-                    "(`newssearch index --rebuild`, `Index.create(..., overwrite=True)`)"
-                )
-            return cls(directory, whoosh_index.open_dir(str(directory)), lock_timeout, new_schema)
-        directory.mkdir(parents=True, exist_ok=True)
-        return cls(directory, whoosh_index.create_in(str(directory), new_schema), lock_timeout)
+        with storage.translated(directory):
+            _refuse_a_file(directory)
+            if storage.exists(directory):
+                if not overwrite:
+                    raise NewssearchError(
+                        f"an index already exists at {directory}; open it, or rebuild it "
+                        "(`newssearch index --rebuild`, `Index.create(..., overwrite=True)`)"
+                    )
+                try:
+                    current = storage.NewsStorage(directory).open_index()
+                except NewssearchError:
+                    current = storage.empty_in_place(directory, new_schema, lock_timeout)
+                return cls(directory, current, lock_timeout, new_schema)
+            directory.mkdir(parents=True, exist_ok=True)
+            created = storage.NewsStorage(directory).create_index(new_schema)
+        return cls(directory, created, lock_timeout)
 
     @classmethod
     def open(
         cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     ) -> Index:
-        """Returns the index at `path`; raises IndexNotFoundError or IncompatibleIndexError."""
+        """Returns the index at `path`; raises IndexNotFoundError, IncompatibleIndexError or
+        IndexCorruptError (which say how to rebuild it)."""
         directory = Path(path)
-        if not whoosh_index.exists_in(str(directory)):
-            raise IndexNotFoundError(
-                f"no index at {directory}; build one with `newssearch index --index {directory}`"
-            )
-        rebuild = f"rebuild it with `newssearch index --rebuild --index {directory} PATH...`"
-        try:
-            ix = whoosh_index.open_dir(str(directory))
-            analyzer = schema.analyzer_of(ix.schema)
-        except Exception as e:  # an unreadable TOC or a schema that no longer unpickles
-            raise IncompatibleIndexError(
-                f"cannot read the index at {directory} ({type(e).__name__}: {e}); {rebuild}"
-            ) from None
-        if analyzer is None or analyzer.format_version != schema.FORMAT_VERSION:
-            found = (
-                "not a newssearch index"
-                if analyzer is None
-                else (f"format {analyzer.format_version}")
-            )
-            raise IncompatibleIndexError(
-                f"the index at {directory} is {found}; this newssearch reads format "
-                f"{schema.FORMAT_VERSION}: {rebuild}"
-            )
+        with storage.translated(directory):
+            _refuse_a_file(directory)
+            if not storage.exists(directory):
+                build = f"`newssearch index --index {directory}`"
+                raise IndexNotFoundError(f"no index at {directory}; build one with {build}")
+            ix = storage.NewsStorage(directory).open_index()
+            storage.refuse_foreign(directory, ix.schema)
         return cls(directory, ix, lock_timeout)
 
     @property
     def language(self) -> str:
         """Returns the language the index stems words in."""
-        found = schema.analyzer_of(self._replacement or self._ix.schema)
+        with storage.translated(self.path):
+            found = schema.analyzer_of(self._replacement or self._ix.schema)
         assert found is not None
         return found.language
 
@@ -171,10 +165,9 @@ class Index:
         and nothing is committed. A document whose id occurs twice in one run is rejected.
         """
         started = time.perf_counter()
-        writer = self._writer()
         replacing = self._replacement is not None
         tally = _Tally()
-        try:
+        with self._writing() as writer:
             if replacing:
                 writer.schema = self._replacement
             known = {} if replacing else self._fingerprints()
@@ -182,16 +175,13 @@ class Index:
             new = segments.write_segments(
                 str(self.path), self._ix.indexname, writer.schema, changed
             )
-        except BaseException:
-            writer.cancel()
-            raise
-        if replacing:
-            writer.commit(mergetype=lambda _writer, _old: new)
-            self._replacement = None
-        elif new:
-            writer.commit(mergetype=lambda w, old: writing.MERGE_SMALL(w, old) + new)
-        else:
-            writer.cancel()
+            if replacing:
+                writer.commit(mergetype=lambda _writer, _old: new)
+                self._replacement = None
+            elif new:
+                writer.commit(mergetype=lambda w, old: writing.MERGE_SMALL(w, old) + new)
+            else:
+                writer.cancel()
         return IndexReport(
             tally.added,
             tally.updated,
@@ -203,18 +193,14 @@ class Index:
 
     def delete(self, ids: Sequence[str]) -> list[str]:
         """Returns the ids that were deleted (the others were not in the index)."""
-        writer = self._writer()
-        try:
+        with self._writing() as writer:
             deleted = [
                 doc_id for doc_id in dict.fromkeys(ids) if writer.delete_by_term("id", doc_id)
             ]
-        except BaseException:
-            writer.cancel()
-            raise
-        if deleted:
-            writer.commit()
-        else:
-            writer.cancel()
+            if deleted:
+                writer.commit()
+            else:
+                writer.cancel()
         return deleted
 
     def search(
@@ -231,26 +217,26 @@ class Index:
     ) -> search.SearchResults:
         """Returns the hits for `query`, ranked (see `newssearch.search.run`); `expand=True`
         re-ranks them by pseudo-relevance feedback (see `newssearch.expand`)."""
-        from newssearch import search
-
-        return search.run(
-            self._current_executor(),
-            query,
-            limit=limit,
-            offset=offset,
-            date_from=date_from,
-            date_to=date_to,
-            sort=sort,
-            match=match,
-            snippets=snippets,
-            expand=expand,
-        )
+        with self._translated():
+            return search.run(
+                self._current_executor(),
+                query,
+                limit=limit,
+                offset=offset,
+                date_from=date_from,
+                date_to=date_to,
+                sort=sort,
+                match=match,
+                snippets=snippets,
+                expand=expand,
+            )
 
     def get(self, doc_id: str) -> Document:
         """Returns the stored Document `doc_id`; raises DocumentNotFoundError if there is none."""
         from newssearch import articles
 
-        return articles.get(self._current_executor(), doc_id)
+        with self._translated():
+            return articles.get(self._current_executor(), doc_id)
 
     def similar(
         self,
@@ -265,18 +251,30 @@ class Index:
         `newssearch.similar`); raises DocumentNotFoundError for an unknown id."""
         from newssearch import similar
 
-        return similar.run(
-            self._current_executor(),
-            doc_id,
-            limit=limit,
-            offset=offset,
-            date_from=date_from,
-            date_to=date_to,
-            snippets=snippets,
-        )
+        with self._translated():
+            return similar.run(
+                self._current_executor(),
+                doc_id,
+                limit=limit,
+                offset=offset,
+                date_from=date_from,
+                date_to=date_to,
+                snippets=snippets,
+            )
+
+    def check(self) -> verify.IndexCheck:
+        """Returns what was verified of the last commit: every file against its checksum, every
+        segment readable, document counts agreeing, stored fields, columns and postings
+        decoding. Raises IndexCorruptError naming the path and what is wrong."""
+        with storage.translated(self.path):
+            return verify.check(self._ix)
 
     def stats(self) -> IndexStats:
         """Returns what the index holds, read from its last commit."""
+        with self._translated():
+            return self._stats()
+
+    def _stats(self) -> IndexStats:
         searcher = self._current_searcher()
         reader = searcher.reader()
         first = last = None
@@ -333,14 +331,28 @@ class Index:
             self._searcher = self._ix.searcher()
         return self._searcher
 
-    def _writer(self) -> Any:
-        try:
-            return self._ix.writer(timeout=self._lock_timeout)
-        except LockError:
-            raise IndexLockedError(
-                f"the index at {self.path} is locked by another writer "
-                f"(waited {self._lock_timeout:g} s); try again when it has finished"
-            ) from None
+    def _translated(self) -> Any:
+        """Returns the error boundary of a read: an unexpected exception is damage if the last
+        commit's files no longer match their checksums, else it is raised as it is."""
+        return storage.translated(self.path, verify=self._ix.storage.check_contents)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """Yields a whoosh writer holding the lock (see `storage.writer`); on any failure,
+        removes what it wrote, then lets the lock go."""
+        with self._translated():
+            try:
+                writer = storage.writer(self._ix, self._lock_timeout)
+            except LockError:
+                raise IndexLockedError(
+                    f"the index at {self.path} is locked by another writer "
+                    f"(waited {self._lock_timeout:g} s); try again when it has finished"
+                ) from None
+            try:
+                yield writer
+            except BaseException:
+                storage.abandon(writer)
+                raise
 
     def _fingerprints(self) -> dict[str, bytes]:
         """Returns id -> fingerprint for every live document of the last commit."""
@@ -354,6 +366,11 @@ class Index:
                 for docnum in segment_reader.all_doc_ids():
                     found[ids[docnum]] = prints[docnum]
         return found
+
+
+def _refuse_a_file(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise IndexNotFoundError(f"{path} is a file, not an index directory")
 
 
 class _Tally:

@@ -13,7 +13,14 @@ import click
 
 from newssearch.dates import PartialDate
 from newssearch.documents import Document, Rejected, keyword_field, load_documents
-from newssearch.errors import DateError, IndexNotFoundError, NewssearchError, QuerySyntaxError
+from newssearch.errors import (
+    DateError,
+    IncompatibleIndexError,
+    IndexCorruptError,
+    IndexNotFoundError,
+    NewssearchError,
+    QuerySyntaxError,
+)
 from newssearch.index import Index, IndexReport
 
 DEFAULT_SEEDS = Path("seeds")
@@ -86,6 +93,12 @@ def run_index(
             )
     except IndexNotFoundError:
         index = Index.create(index_dir, language or "english", keyword_fields=keyword_fields)
+    except (IndexCorruptError, IncompatibleIndexError):
+        if not rebuild:
+            raise
+        index = Index.create(
+            index_dir, language or "english", overwrite=True, keyword_fields=keyword_fields
+        )
     with index:
         documents = load_documents(
             *paths, keyword_fields=index.keyword_fields, lenient_dates=lenient_dates

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
-from pickle import loads
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from newssearch.analysis import stemmer
-from newssearch.engine import schema
+from newssearch.engine import schema, trust
 from newssearch.query import And, Boost, Dates, Node, Not, Or, Phrase, Prefix, Term
 
 K1 = 1.2
@@ -54,8 +53,8 @@ class Postings:
     def flat(self) -> tuple[Ids, Ids]:
         """Returns (docnum, position) of every occurrence, as two arrays in document order."""
         counts, deltas = [], []
-        for value in self.values:  # whoosh's Positions encoding: a count, then pickled deltas
-            found = loads(value[4:])
+        # whoosh's Positions encoding: a count, then pickled deltas (through the allow-list)
+        for found in trust.loads_all([value[4:] for value in self.values]):
             counts.append(len(found))
             deltas.extend(found)
         if not deltas:
@@ -94,7 +93,7 @@ class Segment:
         key = (self.segment_id, field, text)  # segment files never change once written
         found = self._cache.get(key)
         if found is None:
-            found = _read_postings(self.reader, field, text)
+            found = read_postings(self.reader, field, text)
             self._cache.put(key, found)
         return found if found.docs.size else None
 
@@ -382,7 +381,7 @@ def _column(reader: Any, name: str, size: int, column: Any) -> npt.NDArray[Any]:
     return np.concatenate([values, np.full(size - values.size, found._default, dtype=np.int64)])
 
 
-def _read_postings(reader: Any, field: str, text: bytes) -> Postings:
+def read_postings(reader: Any, field: str, text: bytes) -> Postings:
     """Returns the decoded postings of a term, read block by block from whoosh's files."""
     empty = Postings(np.zeros(0, np.int64), np.zeros(0), ())
     if (field, text) not in reader:
@@ -396,12 +395,15 @@ def _read_postings(reader: Any, field: str, text: bytes) -> Postings:
             values.append(matcher.value())
             matcher.next()
         return Postings(np.array(docs, np.int64), np.array(freqs, np.float64), tuple(values))
-    doc_parts, freq_parts, values = [], [], []
+    raws, counts = [], []
     postfile = matcher._postfile
     while matcher.is_active():
         raw = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-        ids, weights, block_values = loads(zlib.decompress(raw) if matcher._compression else raw)
-        count = matcher._blocklength
+        raws.append(zlib.decompress(raw) if matcher._compression else raw)
+        counts.append(matcher._blocklength)
+        matcher._next_block()
+    doc_parts, freq_parts, values = [], [], []
+    for count, (ids, weights, block_values) in zip(counts, trust.loads_all(raws), strict=True):
         doc_parts.append(np.cumsum(np.array(ids, dtype=np.int64)))
         if weights is None:
             freq_parts.append(np.ones(count))
@@ -411,5 +413,4 @@ def _read_postings(reader: Any, field: str, text: bytes) -> Postings:
             freq_parts.append(np.array(weights, dtype=np.float64))
         if block_values:
             values.extend(block_values)
-        matcher._next_block()
     return Postings(np.concatenate(doc_parts), np.concatenate(freq_parts), tuple(values))

@@ -7,6 +7,7 @@ index's language and format version, and is what `Index.open` checks before trus
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -15,8 +16,9 @@ from whoosh import analysis, columns, fields
 from newssearch import analysis as text_analysis
 from newssearch.documents import Document, keyword_field
 
-# Bump when the schema or the analysis changes in a way that old indexes would answer wrongly.
-FORMAT_VERSION = 1
+# Bump when the schema or the analysis changes in a way that old indexes would answer wrongly,
+# or the files change. 2: every commit ends with a checksum footer (engine/checksums.py).
+FORMAT_VERSION = 2
 
 # Column value of documents without a date; never within any range, sorted last.
 UNDATED = -(2**63)
@@ -111,6 +113,38 @@ def analyzer_of(schema: fields.Schema) -> NewsAnalyzer | None:
         return None
     found = getattr(schema["body"], "analyzer", None)
     return found if isinstance(found, NewsAnalyzer) else None
+
+
+def problem(found: fields.Schema) -> str | None:
+    """Returns None if `found` is exactly the schema this newssearch writes (for its language),
+    else what it is instead: `not a newssearch index`, `format 1`, `... another schema`."""
+    analyzer = analyzer_of(found)
+    if analyzer is None:
+        return "not a newssearch index"
+    if analyzer.format_version != FORMAT_VERSION:
+        return f"format {analyzer.format_version}"
+    try:
+        specs = [f"{name}={key}" for name, key in analyzer.keyword_fields]
+        expected = make_schema(analyzer.language, specs)
+    except ValueError:
+        return f"a newssearch index in a language this one lacks ({analyzer.language!r})"
+    if _shape(found) != _shape(expected):
+        return "a newssearch index with another schema"
+    return None
+
+
+def _shape(value: Any) -> Any:
+    """Returns a comparable picture of a schema: classes and attributes, all the way down."""
+    if isinstance(value, (str, bytes, int, float, bool, type(None))):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_shape(v) for v in value]
+    if isinstance(value, dict):
+        return sorted((str(k), _shape(v)) for k, v in value.items())
+    if isinstance(value, re.Pattern):
+        return ("re", value.pattern, value.flags)
+    state = value.__dict__ if hasattr(value, "__dict__") else {}
+    return (type(value).__module__, type(value).__qualname__, _shape(state))
 
 
 def document_fields(doc: Document, keyword_names: Iterable[str] = ()) -> dict[str, Any]:

@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 from whoosh.codec import default_codec
-from whoosh.filedb.filestore import FileStorage
 from whoosh.util.numeric import length_to_byte
 
 from newssearch.analysis import stemmer, words
 from newssearch.documents import Document
 from newssearch.engine import postings, schema
+from newssearch.engine.storage import NewsStorage
 
 BATCH_DOCUMENTS = 5_000
 BATCH_BYTES = 8_000_000
@@ -107,7 +107,7 @@ def write_segment(
     directory: str, indexname: str, index_schema: Any, documents: list[Document]
 ) -> Any:
     """Returns a new whoosh segment, written to `directory`, holding `documents` in order."""
-    storage = FileStorage(directory)
+    storage = NewsStorage(directory)  # fsynced and checksummed when the index commits
     codec = default_codec()
     segment = codec.new_segment(storage, indexname)
     perdoc = codec.per_document_writer(storage, segment)

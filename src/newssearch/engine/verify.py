@@ -96,7 +96,10 @@ def _check_segment(segment: Any, reader: Any, seen: set[str]) -> str | None:
     starts, ends = reader.column_reader("date_start"), reader.column_reader("date_end")
     arrays = execute.Segment(reader, 0, execute.PostingsCache(0))  # the query path's columns
     for docnum in range(count):
-        stored = reader.stored_fields(docnum)
+        try:
+            stored = reader.stored_fields(docnum)
+        except Exception as e:  # zlib.error, UnpicklingError, struct.error ...
+            return f"document {docnum}: its stored fields do not decode ({type(e).__name__})"
         if stored.get("id") != ids[docnum] or not isinstance(ids[docnum], str):
             return f"document {docnum}: its stored id and its id column differ"
         if not isinstance(prints[docnum], bytes) or starts[docnum] > ends[docnum]:

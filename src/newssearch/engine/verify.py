@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from newssearch.engine import checksums, execute, schema, storage
+from newssearch.engine import checksums, execute, schema, storage, trust
 
 _POSTING_FIELDS = ("title", "body", "tag", "source", "id")
 
@@ -98,6 +98,8 @@ def _check_segment(segment: Any, reader: Any, seen: set[str]) -> str | None:
     for docnum in range(count):
         try:
             stored = reader.stored_fields(docnum)
+        except trust.RefusedPickle:
+            raise
         except Exception as e:  # zlib.error, UnpicklingError, struct.error ...
             return f"document {docnum}: its stored fields do not decode ({type(e).__name__})"
         if stored.get("id") != ids[docnum] or not isinstance(ids[docnum], str):

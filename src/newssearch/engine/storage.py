@@ -18,6 +18,7 @@ import errno
 import io
 import os
 import shutil
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.index import _CURRENT_TOC_VERSION, TOC, FileIndex, LockError
 from whoosh.system import _FLOAT_SIZE, _INT_SIZE, _LONG_SIZE
+from whoosh.util import random_name
 from whoosh.util.filelock import FileLock, try_for
 from whoosh.writing import SegmentWriter
 
@@ -42,6 +44,8 @@ from newssearch.errors import (
 INDEXNAME = "MAIN"
 # (path, size, CRC32) of every file whose contents this process has checked or written.
 _CHECKED: set[tuple[str, int, int]] = set()
+# The files this process's writers created, by index directory: a failed writer closes them.
+_OPEN: dict[str, weakref.WeakSet[Any]] = {}
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
@@ -92,6 +96,16 @@ class NewsStorage(FileStorage):  # type: ignore[misc]
 
     def lock(self, name: str) -> _Lock:
         return _Lock(self._fpath(name))
+
+    def temp_storage(self, name: str | None = None) -> NewsStorage:
+        found = NewsStorage(self.path / (name or f"{random_name()}.tmp"))
+        found.create()
+        return found
+
+    def create_file(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        created = super().create_file(name, *args, **kwargs)
+        _OPEN.setdefault(str(self.path), weakref.WeakSet()).add(created)
+        return created
 
     def create_index(self, schema: Any, indexname: str = INDEXNAME, **_: Any) -> NewsIndex:
         TOC.create(self, schema, indexname)
@@ -245,7 +259,11 @@ def writer(ix: NewsIndex, timeout: float) -> Any:
         ix.storage.remove_unreferenced()
         found = SegmentWriter(ix, _lk=False)
     except BaseException:
-        lock.release()
+        try:
+            _close_files(ix.storage.path)
+            ix.storage.remove_unreferenced()  # what the writer created before it failed
+        finally:
+            lock.release()
         raise
     found.writelock = lock
     return found
@@ -256,6 +274,7 @@ def abandon(writer: Any) -> None:
     references (what it wrote) while it still holds the lock, then releases the lock."""
     with contextlib.suppress(Exception):  # a full disk may refuse the last flush
         writer._close_segment()
+    _close_files(writer.storage.path)
     try:
         writer.storage.remove_unreferenced()
     finally:
@@ -265,6 +284,16 @@ def abandon(writer: Any) -> None:
             if writer.writelock is not None and writer.writelock.fd is not None:
                 writer.writelock.release()
         writer.is_closed = True
+
+
+def _close_files(path: Path) -> None:
+    """Closes the files this process's writers created in the index at `path` (and its
+    temporary folder), so that their space is freed now, not when they are collected."""
+    folder = str(path)
+    for key in [k for k in _OPEN if k == folder or k.startswith(folder + os.sep)]:
+        for file in list(_OPEN.pop(key)):
+            with contextlib.suppress(Exception):  # closed even when its last flush fails
+                file.close()
 
 
 def empty_in_place(path: Path, new_schema: Any, lock_timeout: float) -> NewsIndex:

@@ -310,3 +310,25 @@ def test_stock_whoosh_in_a_new_process_reads_a_checksummed_index(tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "['a3', 'a7', 'a8', 'more']\n"
+
+
+def test_the_readme_section_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Durability, integrity and trust", 1)[1].split("\n## ", 1)[0]
+    commands = [block.split("```")[0] for block in section.split("```sh\n")[1:]]
+    assert commands == ["newssearch check\n"]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSSEARCH_INDEX", raising=False)
+    Index.create("index").add([Document(id="x", body="alpha")])
+    result = CliRunner().invoke(main, commands[0].split()[1:])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("index: ok: 1 document, 1 segment, 1 file (")
+    # The example error is what a damaged index gives, its segment named x1.
+    (example,) = [b.split("```")[0] for b in section.split("```\n")[1::2] if "damaged" in b]
+    build(tmp_path)
+    storage._CHECKED.clear()
+    name = segment(Path("ix")).name
+    _flipped_bytes(Path("ix"))
+    result = CliRunner().invoke(main, ["query", "defense", "--index", "ix"])
+    assert result.exit_code == 1
+    assert result.stderr.replace(name, "MAIN_x1.seg") == example

@@ -7,8 +7,9 @@ SRC is the `src/` folder of the code to compare with (e.g. main, unpacked with
 `src/` first on sys.path: building an index of the corpus (commit included: checksums and
 fsyncs), then, in a new process each time, opening it and answering a first query (where the
 first-open checksum pass falls), then warm and cold (fresh Index, empty postings cache) query
-latencies, where every posting block and position list goes through the unpickler. Medians of
-`--reps` runs; query latencies are medians over 20 executions of each query.
+latencies, and the decoding of every posting block and position list of seven common words,
+where the unpickler sits. Variants alternate run by run; medians of `--reps` runs (query
+latencies: of the medians over 20 executions of each query).
 """
 
 from __future__ import annotations
@@ -46,7 +47,18 @@ else:
         start = time.perf_counter()
         index.search(q, snippets=False)
         return time.perf_counter() - start
-    out = {}
+    from newssearch.engine import execute
+    read = getattr(execute, "read_postings", None) or getattr(execute, "_read_postings")
+    searcher = Index.open(folder)._current_searcher()
+    leaves = [sub.reader() for sub, _ in searcher.leaf_searchers()]
+    decode = []
+    for _ in range(5):  # every posting block and position list of these terms, decoded
+        start = time.perf_counter()
+        for term in (b"oil", b"said", b"price", b"wheat", b"corn", b"grain", b"crude"):
+            for reader in leaves:
+                read(reader, "body", term).flat
+        decode.append(time.perf_counter() - start)
+    out = {"decode": sorted(decode)[2] * 1e3}
     warm = Index.open(folder)
     for q in queries:
         warm.search(q, snippets=False)
@@ -80,21 +92,27 @@ def main() -> None:
     args = parser.parse_args()
     corpus = corpus_or_exit(args.corpus, "disk_costs.py")
     variants = {"baseline": args.baseline.resolve(), "this": Path(__file__).parent.parent / "src"}
-    results: dict[str, dict[str, object]] = {}
+    runs: dict[str, dict[str, list[object]]] = {n: {} for n in variants}
     with tempfile.TemporaryDirectory() as scratch:
-        for name, src in variants.items():
-            folder = Path(scratch) / name
-            log(f"{name}: building x{args.reps}")
-            builds = [child(src, "build", corpus, folder) for _ in range(args.reps)]
-            log(f"{name}: open and first query x{args.reps * 3}")
-            firsts = [child(src, "first", corpus, folder) for _ in range(args.reps * 3)]
-            queries = child(src, "queries", corpus, folder)
-            size = sum(f.stat().st_size for f in folder.iterdir())
+        # Interleaved, variant after variant, so that a change in the machine's load hits both.
+        for job, reps in (("build", args.reps), ("first", args.reps * 3), ("queries", args.reps)):
+            log(f"{job} x{reps} each")
+            for _ in range(reps):
+                for name, src in variants.items():
+                    found = child(src, job, corpus, Path(scratch) / name)
+                    runs[name].setdefault(job, []).append(found)
+        results: dict[str, dict[str, object]] = {}
+        for name, found in runs.items():
+            queries = found["queries"]
             results[name] = {
-                "build_s": statistics.median(builds),  # type: ignore[type-var]
-                "first_query_s": statistics.median(firsts),  # type: ignore[type-var]
-                "queries_ms": queries,
-                "bytes": size,
+                "build_s": statistics.median(found["build"]),  # type: ignore[type-var]
+                "first_query_s": statistics.median(found["first"]),  # type: ignore[type-var]
+                "queries_ms": {
+                    key: [statistics.median(q[key][i] for q in queries) for i in (0, 1)]  # type: ignore[index]
+                    for key in QUERIES
+                },
+                "decode_ms": statistics.median(q["decode"] for q in queries),  # type: ignore[index]
+                "bytes": sum(f.stat().st_size for f in (Path(scratch) / name).iterdir()),
             }
     base, this = results["baseline"], results["this"]
     rows = [
@@ -105,6 +123,11 @@ def main() -> None:
             f"{this['first_query_s']:.3f}",
         ],
         ["index size (bytes)", f"{base['bytes']:,}", f"{this['bytes']:,}"],
+        [
+            "decode 7 terms' postings and positions (ms)",
+            f"{base['decode_ms']:.1f}",
+            f"{this['decode_ms']:.1f}",
+        ],
     ]
     for q in QUERIES:
         (bw, bc), (tw, tc) = base["queries_ms"][q], this["queries_ms"][q]  # type: ignore[index]

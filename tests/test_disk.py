@@ -332,3 +332,25 @@ def test_the_readme_section_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     result = CliRunner().invoke(main, ["query", "defense", "--index", "ix"])
     assert result.exit_code == 1
     assert result.stderr.replace(name, "MAIN_x1.seg") == example
+
+
+def test_every_segment_gets_checksums_however_it_was_written(tmp_path: Path) -> None:
+    """Small commits make whoosh's MERGE_SMALL merge segments with whoosh's own writer; the
+    merged segments get their checksums too, and the unreferenced ones are gone."""
+    index = Index.create(tmp_path / "ix")
+    for n in range(14):
+        index.add([Document(id=f"d{n}", body=f"article number {n} on defense")])
+    index.delete(["d3"])
+    toc, table = storage.NewsStorage(tmp_path / "ix").read_toc()
+    files = {
+        name
+        for s in toc.segments
+        for name in os.listdir(tmp_path / "ix")
+        if name.startswith(f"{s.segment_id()}.")
+    }
+    assert set(table) == files and len(toc.segments) < 14  # merged
+    assert sorted(os.listdir(tmp_path / "ix")) == sorted(
+        [*files, f"_MAIN_{toc.generation}.toc", "MAIN_WRITELOCK"]
+    )
+    storage._CHECKED.clear()
+    assert Index.open(tmp_path / "ix").check().documents == 13

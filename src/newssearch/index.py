@@ -307,8 +307,9 @@ class Index:
     def close(self) -> None:
         """Releases the searcher's open files."""
         if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
+            searcher, self._searcher = self._searcher, None
+            with storage.translated(self.path):
+                searcher.close()
 
     def __enter__(self) -> Index:
         return self

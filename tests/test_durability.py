@@ -198,9 +198,12 @@ def test_a_killed_writers_lock_and_files_need_no_cleaning_by_hand(ix: Path) -> N
     holder.send_signal(signal.SIGKILL)
     holder.wait()
     holder.stdout.close()
+    (ix / "_MAIN_2.toc.1733100000.5").write_bytes(b"half a table of contents")  # as killed
     # The OS released the lock with the process: the next writer proceeds at once, and
-    # removes what the killed one left.
+    # removes what the killed one left before it writes.
     assert Index.open(ix, lock_timeout=0).add([Document(id="after", body="defense")]).added == 1
+    assert sorted(os.listdir(ix)) == referenced(ix)
+    assert Index.open(ix).add([]).added == 0  # a writer with nothing to commit leaves nothing
     assert sorted(os.listdir(ix)) == referenced(ix)
     assert "after" in ids(ix) and not any(i.startswith("lost") for i in ids(ix, "committed"))
 

@@ -181,7 +181,7 @@ class Index:
             elif new:
                 writer.commit(mergetype=lambda w, old: writing.MERGE_SMALL(w, old) + new)
             else:
-                writer.cancel()
+                storage.abandon(writer)  # whoosh's cancel leaves the new segment's files
         return IndexReport(
             tally.added,
             tally.updated,
@@ -200,7 +200,7 @@ class Index:
             if deleted:
                 writer.commit()
             else:
-                writer.cancel()
+                storage.abandon(writer)  # whoosh's cancel leaves the new segment's files
         return deleted
 
     def search(

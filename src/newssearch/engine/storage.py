@@ -270,8 +270,9 @@ def writer(ix: NewsIndex, timeout: float) -> Any:
 
 
 def abandon(writer: Any) -> None:
-    """Ends a whoosh writer that failed: closes its files, removes every file no commit
-    references (what it wrote) while it still holds the lock, then releases the lock."""
+    """Ends a whoosh writer without a commit (it failed, or had nothing to commit): closes its
+    files, removes every file no commit references (what it wrote) while it still holds the
+    lock, then releases the lock. (whoosh's own `cancel` leaves its new segment's files.)"""
     with contextlib.suppress(Exception):  # a full disk may refuse the last flush
         writer._close_segment()
     _close_files(writer.storage.path)

@@ -95,14 +95,20 @@ def load(file: IO[bytes]) -> Any:
 
 def loads(data: bytes) -> Any:
     """Returns the object pickled in `data`, built from admitted names only."""
-    return _Unpickler(io.BytesIO(data)).load()
+    return _Unpickler(_buffered(data)).load()
 
 
 def loads_all(pickles: Sequence[bytes]) -> list[Any]:
     """Returns the objects pickled in each of `pickles`, read as one stream (as fast as
     `pickle.loads` on each: one unpickler for all of them)."""
-    unpickler = _Unpickler(io.BytesIO(b"".join(pickles)))
+    unpickler = _Unpickler(_buffered(b"".join(pickles)))
     return [unpickler.load() for _ in pickles]
+
+
+def _buffered(data: bytes) -> IO[bytes]:
+    """Returns `data` as a file with `peek`: the C unpickler then reads it in large pieces,
+    not one `read` call per opcode (which made a protocol 2 pickle 20x slower to load)."""
+    return io.BufferedReader(io.BytesIO(data), 1 << 16)
 
 
 def _load_from(file: IO[bytes], **_: Any) -> Any:

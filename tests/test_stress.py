@@ -13,7 +13,7 @@ from pathlib import Path
 from newssearch import Index
 
 COMMITS = 24  # writer rounds, each an add (with an update) and a delete: two commits
-READER_QUERIES = 300  # per reader, at most
+READER_QUERIES = 2_000  # per reader, at most (the writer finishing ends them sooner)
 READER_SECONDS = 20.0
 
 # The writer's plan, shared by writer, readers and test: the ids after each commit.
@@ -60,6 +60,7 @@ READER = PLAN + textwrap.dedent(
     done = Path(sys.argv[5])
     kept = Index.open(path)
     seen, count, bad, errors = set(), 0, [], []
+    print("ready", flush=True)
     started = time.monotonic()
     while count < limit and time.monotonic() - started < seconds and not done.exists():
         index = kept if count % 2 else Index.open(path)  # a long-lived reader, and fresh ones
@@ -104,6 +105,8 @@ def test_readers_always_see_one_whole_commit(tmp_path: Path) -> None:
         )
         for _ in range(2)
     ]
+    for reader in readers:  # both querying before the writer starts, however loaded the machine
+        assert reader.stdout is not None and reader.stdout.readline() == "ready\n"
     started = time.monotonic()
     writer = subprocess.run(
         [sys.executable, "-c", WRITER, *args], capture_output=True, text=True, timeout=120

@@ -354,3 +354,15 @@ def test_every_segment_gets_checksums_however_it_was_written(tmp_path: Path) -> 
     )
     storage._CHECKED.clear()
     assert Index.open(tmp_path / "ix").check().documents == 13
+
+
+def test_an_index_with_keyword_fields_opens_and_checks(tmp_path: Path) -> None:
+    records = [{"id": "p1", "body": "wheat", "places": ["usa", "canada"]}]
+    index = Index.create(tmp_path / "ix", keyword_fields=["places"])
+    source = write_jsonl(tmp_path / "p.jsonl", records)
+    index.add(load_documents(source, keyword_fields=index.keyword_fields))
+    storage._CHECKED.clear()
+    reopened = Index.open(tmp_path / "ix")  # its schema is exactly the one newssearch writes
+    assert [h.id for h in reopened.search("place:canada").hits] == ["p1"]
+    report = reopened.check()
+    assert (report.documents, report.terms) == (1, 4)  # wheat, p1, and place: usa, canada

@@ -16,8 +16,6 @@ import numpy as np
 
 from newssearch.engine import checksums, execute, schema, storage, trust
 
-_POSTING_FIELDS = ("title", "body", "tag", "source", "id")
-
 
 @dataclass(frozen=True)
 class IndexCheck:
@@ -65,7 +63,7 @@ def check(ix: Any) -> IndexCheck:
             if problem:
                 raise storage.damaged(path, f"segment {segment.segment_id()}: {problem}")
             live += sub.doc_count()
-            for field in _POSTING_FIELDS:
+            for field in [name for name, f in toc.schema.items() if f.indexed]:
                 for term in sub.lexicon(field):
                     found = _check_postings(sub, field, term)
                     if isinstance(found, str):

@@ -18,13 +18,18 @@ from newssearch.cli import main
 from newssearch.query import parse
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+FIXTURES = ROOT / "tests" / "fixtures" / "oracle"
+
+
+def section(title: str) -> str:
+    """Returns the README's section `## title`, up to the next one."""
+    return README.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
 
 
 def test_library_example_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    section = README.split("## Library", 1)[1].split("\n## ", 1)[0]
-    (code,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    (code,) = re.findall(r"```python\n(.*?)```", section("Library"), re.S)
     shutil.copytree(SEEDS, tmp_path / "seeds")
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md", "exec"), {})
@@ -126,3 +131,25 @@ def test_keyword_field_examples_run(tmp_path: Path) -> None:
     assert first.returncode == 1, first.stderr
     assert first.stdout.startswith("added 21577, updated 0, unchanged 0, rejected 1 in ")
     assert second.returncode == 0 and second.stdout.startswith("1-3 of "), second.stderr
+
+
+def test_facets_recency_and_export_examples_print_what_the_readme_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = section("Facets, recency and export")
+    (commands, shown, code, printed) = re.findall(r"```(?:sh|python)?\n(.*?)```", text, re.S)
+    shutil.copytree(FIXTURES, tmp_path / "tests" / "fixtures" / "oracle")
+    monkeypatch.chdir(tmp_path)
+    indexing, *queries = commands.splitlines()
+    assert indexing.startswith("newssearch index ")
+    assert CliRunner().invoke(main, indexing.split()[1:]).exit_code == 0
+    out = ""
+    for line in queries:
+        args = [a.strip("'") for a in re.findall(r"'[^']*'|\S+", line)[1:]]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+        out += result.stdout
+    took = re.compile(r"\(\d+\.\d ms\)")
+    assert took.sub("(ms)", out) == took.sub("(ms)", shown)
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out == printed

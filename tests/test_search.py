@@ -125,8 +125,22 @@ def test_hit_fields(corpus_index: Index) -> None:
         (
             "date:yesterday",
             5,
-            "not a date: 'yesterday' (expected YYYY, YYYY-MM, YYYY-MM-DD or an ISO timestamp)",
+            "not a date: 'yesterday' (expected YYYY, YYYY-MM, YYYY-MM-DD, an ISO timestamp, "
+            "or now, now-30d, now-2w, now-6m or now-1y)",
         ),
+        (
+            "date:now-5x",
+            5,
+            "not a relative date: 'now-5x' (expected now, now-30d, now-2w, now-6m or now-1y)",
+        ),
+        (
+            "plan date:>=now+",
+            10,
+            "not a relative date: 'now+' (expected now, now-30d, now-2w, now-6m or now-1y)",
+        ),
+        ("date:[now-1y TO now-", 5, "unbalanced bracket: a date range needs a closing ']'"),
+        ("date:>=-7d", 5, "not a date: '-7d' (write now-7d in a query)"),
+        ("date:[now TO now-1d]", 5, "the range [now TO now-1d] ends before it starts"),
         ("date:[2019 TO]", 5, "a date range is [FROM TO UNTIL], not '[2019 TO]'"),
         ("date:[2020 TO 2019]", 5, "the range [2020 TO 2019] ends before it starts"),
         ("", 0, "empty query"),

@@ -3,6 +3,9 @@
 A date names an interval: a year, a month, a day or one instant. Two intervals match when they
 overlap, and both ends of a range are inclusive at their own precision, so `2019-10` lies within
 `[2019 TO 2019]`, `>=2019-10-20` and `<2019-11`. Instants without a zone are taken as UTC.
+
+Relative dates (`now`, `now-30d`, `now-2w`, `now-6m`, `now-1y`) name a UTC day counted back
+from a clock given at query time (`resolve`), and are then dates like any other.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ _DATE_RE = re.compile(
         )?""",
     re.VERBOSE,
 )
+
+
+_RELATIVE_RE = re.compile(r"now(?:-(?P<count>\d+)(?P<unit>[dwmy]))?")
+_SHORTHAND_RE = re.compile(r"-\d+[dwmy]")
+_RELATIVE_FORMS = "now, now-30d, now-2w, now-6m or now-1y"
 
 
 def _seconds(moment: datetime) -> int:
@@ -112,6 +120,57 @@ class PartialDate:
         return self.text
 
 
+def utc(now: datetime | None) -> datetime:
+    """Returns `now` as an aware UTC datetime (naive is taken as UTC); None: the system clock."""
+    if now is None:
+        return datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        return now.replace(tzinfo=timezone.utc)
+    return now.astimezone(timezone.utc)
+
+
+def resolve(text: str, now: datetime | None = None, *, shorthand: bool = False) -> PartialDate:
+    """Returns the interval `text` names: a partial date, or a relative date resolved to a day.
+
+    `now` is today's UTC day, `now-30d` / `now-2w` / `now-6m` / `now-1y` the UTC day that many
+    days, weeks, calendar months or years before `now` (the system clock when None); a month or
+    year back keeps the day of the month, or takes the month's last day where it has fewer
+    (2024-03-31 minus 1m is 2024-02-29). With `shorthand` (the --from/--to options), `-30d`
+    means `now-30d`. Raises DateError for anything else (`now-5x`, `now+`).
+    """
+    raw = text.strip()
+    if shorthand and _SHORTHAND_RE.fullmatch(raw):
+        raw = "now" + raw
+    if not raw.startswith("now"):
+        if _SHORTHAND_RE.fullmatch(raw):
+            raise DateError(f"not a date: {text!r} (write now{raw} in a query)")
+        if _DATE_RE.fullmatch(raw) is None:
+            raise DateError(
+                f"not a date: {text!r} (expected YYYY, YYYY-MM, YYYY-MM-DD, an ISO timestamp, "
+                f"or {_RELATIVE_FORMS})"
+            )
+        return PartialDate.parse(text)
+    match = _RELATIVE_RE.fullmatch(raw)
+    if match is None:
+        raise DateError(f"not a relative date: {text!r} (expected {_RELATIVE_FORMS})")
+    day, unit = utc(now).date(), match["unit"]
+    try:
+        count = int(match["count"] or 0)
+        if unit in ("d", "w"):
+            day -= timedelta(days=count * (7 if unit == "w" else 1))
+        elif unit in ("m", "y"):
+            months = day.year * 12 + day.month - 1 - count * (12 if unit == "y" else 1)
+            year, month = divmod(months, 12)
+            month += 1
+            day = day.replace(
+                year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+            )
+    except (OverflowError, ValueError):
+        raise DateError(f"relative date too far back: {text!r} (before the year 1)") from None
+    first = datetime(day.year, day.month, day.day)
+    return PartialDate._days(first, first, day.isoformat())
+
+
 @dataclass(frozen=True)
 class DateRange:
     """An inclusive interval of seconds; None is an open end. Made from partial dates."""
@@ -120,11 +179,19 @@ class DateRange:
     high: int | None = None
 
     @classmethod
-    def between(cls, first: str | None, last: str | None) -> DateRange:
-        """Returns the range from the start of `first` to the end of `last` (either may be None)."""
+    def between(
+        cls,
+        first: str | None,
+        last: str | None,
+        now: datetime | None = None,
+        *,
+        shorthand: bool = False,
+    ) -> DateRange:
+        """Returns the range from the start of `first` to the end of `last` (either may be None);
+        relative dates are resolved against `now` (see `resolve`)."""
         return cls(
-            PartialDate.parse(first).start if first else None,
-            PartialDate.parse(last).end if last else None,
+            resolve(first, now, shorthand=shorthand).start if first else None,
+            resolve(last, now, shorthand=shorthand).end if last else None,
         )
 
     def intersect(self, other: DateRange) -> DateRange:

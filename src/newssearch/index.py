@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from newssearch.errors import (
     NewssearchError,
 )
 from newssearch.expand import Expansion
-from newssearch.search import SearchResults
+from newssearch.search import Hit, SearchResults
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 
@@ -214,8 +215,12 @@ class Index:
         match: str = "all",
         snippets: bool = True,
         expand: bool | Expansion = False,
+        facets: Sequence[str] = (),
+        recency: str | None = None,
+        now: datetime | None = None,
     ) -> search.SearchResults:
-        """Returns the hits for `query`, ranked (see `newssearch.search.run`); `expand=True`
+        """Returns the hits for `query`, ranked, and the `facets` asked for (`tag`, `source`,
+        `date`, `date:month`...) over every match (see `newssearch.search.run`); `expand=True`
         re-ranks them by pseudo-relevance feedback (see `newssearch.expand`)."""
         with self._translated():
             return search.run(
@@ -229,6 +234,41 @@ class Index:
                 match=match,
                 snippets=snippets,
                 expand=expand,
+                facets=facets,
+                recency=recency,
+                now=now,
+            )
+
+    def iter_hits(
+        self,
+        query: str,
+        offset: int = 0,
+        limit: int | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        sort: str = "relevance",
+        match: str = "all",
+        snippets: bool = True,
+        expand: bool | Expansion = False,
+        recency: str | None = None,
+        now: datetime | None = None,
+    ) -> Iterator[Hit]:
+        """Yields every hit for `query` (from `offset`, at most `limit`) in the order of
+        `search`, from one commit, a page at a time (see `newssearch.search.stream`)."""
+        with self._translated():
+            return search.stream(
+                self._current_executor(),
+                query,
+                offset=offset,
+                limit=limit,
+                date_from=date_from,
+                date_to=date_to,
+                sort=sort,
+                match=match,
+                snippets=snippets,
+                expand=expand,
+                recency=recency,
+                now=now,
             )
 
     def get(self, doc_id: str) -> Document:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from whoosh.lang import has_stopwords, stopwords_for_language
 
 from newssearch.analysis import fold, words
-from newssearch.dates import DateRange, PartialDate
+from newssearch.dates import DateRange, resolve
 from newssearch.errors import DateError, QuerySyntaxError
 
 TEXT = None  # the field of a word without `field:`: title and body together
@@ -240,9 +241,15 @@ _STARTS = ("WORD", "PHRASE", "LPAREN", "NOT", "FIELD")
 
 class _Parser:
     def __init__(
-        self, text: str, match: str, language: str, keyword_fields: tuple[str, ...] = ()
+        self,
+        text: str,
+        match: str,
+        language: str,
+        keyword_fields: tuple[str, ...] = (),
+        now: datetime | None = None,
     ) -> None:
         self.text = text
+        self.now = now  # the clock relative dates count back from
         self.tokens = _tokens(text, keyword_fields)
         self.keyword_fields = (*_KEYWORD_FIELDS, *keyword_fields)
         self.i = 0
@@ -419,14 +426,14 @@ class _Parser:
 
     def date(self, token: _Token) -> Node:
         try:
-            return Dates(_date_range(token.text), token.text)
+            return Dates(_date_range(token.text, self.now), token.text)
         except DateError as e:
             raise self.fail(token.pos, str(e)) from None
         except ValueError as e:
             raise self.fail(token.pos, str(e)) from None
 
 
-def _date_range(text: str) -> DateRange:
+def _date_range(text: str, now: datetime | None) -> DateRange:
     if text.startswith("["):
         if not text.endswith("]"):
             raise ValueError("unbalanced bracket: a date range needs a closing ']'")
@@ -434,20 +441,20 @@ def _date_range(text: str) -> DateRange:
         if len(parts) != 3 or parts[1].upper() != "TO":
             raise ValueError(f"a date range is [FROM TO UNTIL], not {text!r}")
         first, last = (None if p == "*" else p for p in (parts[0], parts[2]))
-        found = DateRange.between(first, last)
+        found = DateRange.between(first, last, now)
         if found.low is not None and found.high is not None and found.low > found.high:
             raise ValueError(f"the range {text} ends before it starts")
         return found
     for op in (">=", "<=", ">", "<"):
         if text.startswith(op):
-            date = PartialDate.parse(text[len(op) :])
+            date = resolve(text[len(op) :], now)
             return {
                 ">=": DateRange(date.start, None),
                 ">": DateRange(date.end + 1, None),
                 "<=": DateRange(None, date.end),
                 "<": DateRange(None, date.start - 1),
             }[op]
-    date = PartialDate.parse(text)
+    date = resolve(text, now)
     return DateRange(date.start, date.end)
 
 
@@ -458,14 +465,19 @@ def stop_words(language: str) -> frozenset[str]:
 
 
 def parse(
-    text: str, match: str = "all", language: str = "english", keyword_fields: tuple[str, ...] = ()
+    text: str,
+    match: str = "all",
+    language: str = "english",
+    keyword_fields: tuple[str, ...] = (),
+    now: datetime | None = None,
 ) -> Node:
     """Returns the query tree of `text`; raises QuerySyntaxError with a position.
 
     `match="any"` joins bare words by OR instead of AND, and drops stop words from such an OR
     unless nothing else is left. `keyword_fields` are the index's extra keyword fields
-    (`place:`), searched like `tag:`.
+    (`place:`), searched like `tag:`. Relative dates (`date:>=now-30d`) count back from `now`
+    (default: the system clock).
     """
     if match not in ("all", "any"):
         raise ValueError(f"match must be 'all' or 'any', not {match!r}")
-    return _Parser(text, match, language, keyword_fields).parse()
+    return _Parser(text, match, language, keyword_fields, now).parse()

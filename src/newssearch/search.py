@@ -1,28 +1,34 @@
 """Running a query: parse, evaluate, rank (BM25, ties by newer date then id) or sort by date, page.
 
 `total` is exact: the evaluation sees every match, and ties are broken the same way on every
-page, so pages never overlap or skip.
+page, so pages never overlap or skip. Facets count every match (`facets.py`); recency, when
+asked for, multiplies relevance by a decay on article age (`recency.py`).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from newssearch import expand as expansion
+from newssearch import facets as facet_counts
 from newssearch import query, suggest
-from newssearch.dates import DateRange
+from newssearch import recency as decay
+from newssearch.dates import DateRange, utc
 from newssearch.documents import headline
 from newssearch.engine import schema
-from newssearch.engine.execute import Executor
+from newssearch.engine.execute import Executor, Mask, Scores, Segment
 from newssearch.errors import DateError, NewssearchError
 from newssearch.snippets import Snippet, make_snippet
 
 SORTS = ("relevance", "date", "-date")
+EXPORT_PAGE = 500  # hits ranked and read per step of `stream`
 
 
 @dataclass(frozen=True)
@@ -38,10 +44,25 @@ class Hit:
     source: str = ""
     tags: tuple[str, ...] = ()
 
+    def plain(self) -> dict[str, Any]:
+        """Returns the hit as plain values (what exports write): id, title, date, score, url,
+        source, tags (a list), and the snippet as plain text (None without snippets)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "date": self.date,
+            "score": self.score,
+            "url": self.url,
+            "source": self.source,
+            "tags": list(self.tags),
+            "snippet": self.snippet.text if self.snippet else None,
+        }
+
 
 @dataclass(frozen=True)
 class SearchResults:
-    """A page of hits; `total` counts every match, not just this page."""
+    """A page of hits; `total` counts every match, not just this page, and so do `facets`:
+    per facet asked for, (value, count) pairs (see `newssearch.facets`)."""
 
     query: str
     total: int
@@ -50,6 +71,7 @@ class SearchResults:
     suggestion: str | None = None  # a corrected query (see newssearch.suggest), or None
     # With expand: the feedback words and their weights (summing to 1), best first.
     expansion: tuple[tuple[str, float], ...] = ()
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
 def run(
@@ -65,73 +87,43 @@ def run(
     snippets: bool = True,
     suggestions: bool = True,
     expand: bool | expansion.Expansion = False,
+    facets: Sequence[str] = (),
+    recency: str | None = None,
+    now: datetime | None = None,
 ) -> SearchResults:
-    """Returns page `offset`..`offset+limit` of the hits for `text` (or an already parsed tree).
+    """Returns page `offset`..`offset+limit` of the hits for `text` (or an already parsed tree),
+    and the `facets` asked for.
 
-    `date_from`/`date_to` bound the dates inclusively at their own precision (as `date:`).
-    With `suggestions`, a query with few hits may get a corrected query (`suggestion`).
-    `expand` (True, or an `Expansion` with its own settings) re-ranks the matches by
-    pseudo-relevance feedback (`newssearch.expand`); it needs `sort="relevance"`.
+    `date_from`/`date_to` bound the dates inclusively at their own precision (as `date:`), and
+    may be relative (`now-30d`, `-30d`). With `suggestions`, a query with few hits may get a
+    corrected query (`suggestion`). `expand` (True, or an `Expansion` with its own settings)
+    re-ranks the matches by pseudo-relevance feedback (`newssearch.expand`); it needs
+    `sort="relevance"`. `recency` is a half-life (`30d`): relevance (after any expansion)
+    decays with article age. Relative dates and ages count from `now` (default: the system
+    clock).
     """
     started = time.perf_counter()
-    if sort not in SORTS:
-        raise NewssearchError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     if limit < 1 or offset < 0:
         raise NewssearchError("limit must be at least 1 and offset at least 0")
-    settings = expansion.Expansion() if expand is True else expand or None
-    if settings is not None and sort != "relevance":
-        raise NewssearchError(f"expand re-ranks by relevance: it cannot go with sort={sort!r}")
-    language = executor.language  # the searched commit's: another writer may rebuild
-    # A tree comes from within (similar): its text is its printed form.
-    tree = parsed = (
-        query.parse(text, match, language, executor.keyword_fields)
-        if isinstance(text, str)
-        else text
-    )
-    dates = None
-    if date_from or date_to:
-        try:
-            bounds = DateRange.between(date_from, date_to)
-        except DateError as e:
-            raise NewssearchError(f"bad --from/--to date: {e}") from None
-        dates = query.Dates(bounds, f"[{date_from or '*'} TO {date_to or '*'}]")
-        tree = query.And((tree, dates))
-    runs = executor.run(tree, scored=sort == "relevance")
-    docnums, keys = _matches(runs, sort)
-    found: tuple[tuple[str, float], ...] = ()
-    if settings is not None:
-        top = _page(executor, docnums, keys, 0, settings.docs)
-        found = expansion.feedback_words(
-            executor, docnums[top].tolist(), (-keys[0][top]).tolist(), settings
-        )
-        feedback = expansion.feedback_tree(tree, found)
-        if feedback is not None:
-            runs = expansion.rerank(executor, runs, feedback, settings)
-            docnums, keys = _matches(runs, sort)
-    page = _page(executor, docnums, keys, offset, limit)
-    hits = tuple(
-        _hit(
-            executor.searcher,
-            int(docnums[i]),
-            float(-keys[0][i]) if sort == "relevance" else 0.0,
-            tree,
-            language,
-            snippets,
-        )
-        for i in page
-    )
+    wanted = facet_counts.parse_facets(facets)
+    ranked = _Ranked(executor, text, date_from, date_to, sort, match, expand, recency, now)
+    total = int(ranked.docnums.size)
+    page = _page(executor, ranked.docnums, ranked.keys, offset, limit)
+    hits = tuple(ranked.hit(i, snippets) for i in page)
     suggestion = None
-    if suggestions and docnums.size < suggest.GOOD_HITS:  # good hits: no cost at all
+    if suggestions and total < suggest.GOOD_HITS:  # good hits: no cost at all
+        dates = ranked.dates
         suggestion = suggest.suggest(
             executor,
             str(text),
-            parsed,
+            ranked.parsed,
             match,
-            int(docnums.size),
+            total,
             lambda fixed: _count(executor, fixed if dates is None else query.And((fixed, dates))),
         )
+    found = facet_counts.count(wanted, ranked.matched) if wanted else {}
     took = (time.perf_counter() - started) * 1000
-    return SearchResults(str(text), int(docnums.size), took, hits, suggestion, found)
+    return SearchResults(str(text), total, took, hits, suggestion, ranked.expansion, found)
 
 
 def _count(executor: Executor, tree: query.Node) -> int:
@@ -139,28 +131,146 @@ def _count(executor: Executor, tree: query.Node) -> int:
     return sum(int(np.count_nonzero(mask)) for _, mask, _ in executor.run(tree, scored=False))
 
 
+def stream(
+    executor: Executor,
+    text: str | query.Node,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    sort: str = "relevance",
+    match: str = "all",
+    snippets: bool = True,
+    expand: bool | expansion.Expansion = False,
+    recency: str | None = None,
+    now: datetime | None = None,
+) -> Iterator[Hit]:
+    """Returns an iterator over every hit for `text` from `offset` on (at most `limit`), in the
+    order of `run`.
+
+    The query is evaluated once, on one commit, and at once (a bad query raises here, not on
+    the first hit); hits are then read a page at a time, so memory stays that of a page.
+    """
+    if offset < 0 or (limit is not None and limit < 1):
+        raise NewssearchError("limit must be at least 1 and offset at least 0")
+    ranked = _Ranked(executor, text, date_from, date_to, sort, match, expand, recency, now)
+    end = ranked.docnums.size if limit is None else min(ranked.docnums.size, offset + limit)
+    return _pages(ranked, offset, end, snippets)
+
+
+def _pages(ranked: _Ranked, offset: int, end: int, snippets: bool) -> Iterator[Hit]:
+    for first in range(offset, end, EXPORT_PAGE):
+        size = min(EXPORT_PAGE, end - first)
+        for i in _page(ranked.executor, ranked.docnums, ranked.keys, first, size):
+            yield ranked.hit(i, snippets)
+
+
+class _Ranked:
+    """Every match of a query, evaluated once: docnums, sort keys and scores, and the masks."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        text: str | query.Node,
+        date_from: str | None,
+        date_to: str | None,
+        sort: str,
+        match: str,
+        expand: bool | expansion.Expansion,
+        recency: str | None,
+        now: datetime | None,
+    ) -> None:
+        if sort not in SORTS:
+            raise NewssearchError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        settings = expansion.Expansion() if expand is True else expand or None
+        if settings is not None and sort != "relevance":
+            raise NewssearchError(f"expand re-ranks by relevance: it cannot go with sort={sort!r}")
+        half_life = decay.half_life(recency) if recency is not None else None
+        if half_life is not None and sort != "relevance":
+            raise NewssearchError(f"recency ranks by relevance; it does not apply to sort={sort!r}")
+        moment = utc(now)
+        self.executor = executor
+        self.language = executor.language  # the searched commit's: another writer may rebuild
+        # A tree comes from within (similar): its text is its printed form.
+        tree = self.parsed = (
+            query.parse(text, match, self.language, executor.keyword_fields, moment)
+            if isinstance(text, str)
+            else text
+        )
+        self.dates: query.Dates | None = None
+        if date_from or date_to:
+            try:
+                bounds = DateRange.between(date_from, date_to, moment, shorthand=True)
+            except DateError as e:
+                raise NewssearchError(f"bad --from/--to date: {e}") from None
+            self.dates = query.Dates(bounds, f"[{date_from or '*'} TO {date_to or '*'}]")
+            tree = query.And((tree, self.dates))
+        self.tree = tree
+        runs = executor.run(tree, scored=sort == "relevance")
+        self.expansion: tuple[tuple[str, float], ...] = ()
+        if settings is not None:  # feedback from the top by relevance alone, then re-ranked
+            docnums, keys, scores = _matches(runs, sort, None, 0)
+            top = _page(executor, docnums, keys, 0, settings.docs)
+            self.expansion = expansion.feedback_words(
+                executor, docnums[top].tolist(), scores[top].tolist(), settings
+            )
+            feedback = expansion.feedback_tree(tree, self.expansion)
+            if feedback is not None:
+                runs = expansion.rerank(executor, runs, feedback, settings)
+        self.matched = runs
+        self.docnums, self.keys, self.scores = _matches(
+            runs, sort, half_life, int(moment.timestamp())
+        )
+
+    def hit(self, i: int, snippets: bool) -> Hit:
+        """Returns the Hit of the `i`th match."""
+        return _hit(
+            self.executor.searcher,
+            int(self.docnums[i]),
+            float(self.scores[i]),
+            self.tree,
+            self.language,
+            snippets,
+        )
+
+
 def _matches(
-    runs: expansion.Runs, sort: str
-) -> tuple[np.ndarray[Any, Any], list[np.ndarray[Any, Any]]]:
-    """Returns the docnums of every match and their sort keys, most significant first."""
-    parts: list[tuple[Any, Any, Any]] = []
-    for segment, mask, scores in runs:
+    matched: list[tuple[Segment, Mask, Scores | None]],
+    sort: str,
+    half_life: float | None,
+    now: int,
+) -> tuple[np.ndarray[Any, Any], list[np.ndarray[Any, Any]], np.ndarray[Any, Any]]:
+    """Returns the docnums of every match, their sort keys (most significant first) and their
+    scores (0 unless ranked by relevance)."""
+    parts: list[tuple[Any, Any, Any, Any]] = []
+    for segment, mask, scores in matched:
         local = np.flatnonzero(mask)
         parts.append(
             (
                 local + segment.offset,
                 segment.starts[local],
+                segment.ends[local],
                 scores[local] if scores is not None else np.zeros(local.size),
             )
         )
-    docnums = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-    starts = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+    docnums, starts, ends, raw = (
+        [np.concatenate([p[k] for p in parts]) for k in range(4)]
+        if parts
+        else [np.zeros(0, np.int64)] * 3 + [np.zeros(0)]
+    )
     undated = starts == schema.UNDATED
-    if sort == "relevance":
-        # Rounded so that equal scores tie exactly whatever the order of float additions.
-        scores = np.round(np.concatenate([p[2] for p in parts]), 9) if parts else np.zeros(0)
-        return docnums, [-scores, undated, -starts]
-    return docnums, [undated, starts if sort == "date" else -starts]
+    if sort != "relevance":
+        return docnums, [undated, starts if sort == "date" else -starts], np.zeros(docnums.size)
+    # Rounded so that equal scores tie exactly whatever the order of float additions.
+    scores = np.round(raw, 9)
+    if half_life is None:
+        return docnums, [-scores, undated, -starts], scores
+    # relevance × decay, compared as logs; the undated (factor 0) after the dated, by relevance.
+    factors = decay.log_factors(starts, ends, now, half_life)
+    with np.errstate(divide="ignore"):
+        logs = np.log(scores) + factors
+    return docnums, [-logs, undated, -scores, -starts], scores * np.exp(factors)
 
 
 def _page(

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from newssearch.dates import PartialDate
+from newssearch.dates import resolve
 from newssearch.documents import Document, Rejected, keyword_field, load_documents
 from newssearch.errors import (
     DateError,
@@ -120,10 +120,11 @@ def _with_progress(items: Iterator[Document | Rejected]) -> Iterator[Document | 
 
 
 def check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Refuses an option value that is not a partial date, as a usage error (exit 2)."""
+    """Refuses an option value that is not a partial or relative date (`-7d`), as a usage
+    error (exit 2)."""
     if value is not None:
         try:
-            PartialDate.parse(value)
+            resolve(value, shorthand=True)
         except DateError as e:
             raise click.BadParameter(str(e)) from None
     return value

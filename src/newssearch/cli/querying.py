@@ -1,15 +1,44 @@
-"""`newssearch query`: searching an index, printed for a terminal or as JSON."""
+"""`newssearch query`: searching an index, printed for a terminal or as JSON, with facets;
+or every hit exported as JSON Lines or CSV."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import click
 
 from newssearch.cli.app import from_option, index_option, main, open_or_build, to_option
-from newssearch.search import SORTS, SearchResults
+from newssearch.errors import NewssearchError
+from newssearch.facets import NAMES, parse_facets
+from newssearch.recency import half_life
+from newssearch.search import SORTS, Hit, SearchResults
+
+FORMATS = ("text", "json", "jsonl", "csv")
+EXPORT_FIELDS = ("id", "title", "date", "score", "url", "source", "tags", "snippet")
+FACET_VALUES_SHOWN = 10  # per keyword facet in text; --json lists them all
+BAR_WIDTH = 40
+
+
+def _check_facets(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str]:
+    names = [name.strip() for name in (value or "").split(",") if name.strip()]
+    try:
+        parse_facets(names)
+    except NewssearchError as e:
+        raise click.BadParameter(str(e)) from None
+    return names
+
+
+def _check_recency(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            half_life(value)
+        except NewssearchError as e:
+            raise click.BadParameter(str(e)) from None
+    return value
 
 
 @main.command("query")
@@ -47,9 +76,34 @@ from newssearch.search import SORTS, SearchResults
     help="Re-rank by pseudo-relevance feedback (RM3): the top hits' words reorder the "
     "matches; the hits and their total stay the query's own. Needs --sort relevance.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--facets",
+    metavar="LIST",
+    callback=_check_facets,
+    help=f"Count every match by these, comma-separated: {', '.join(NAMES)} (printed after "
+    "the hits; date buckets are years, months or days chosen from the span unless given).",
+)
+@click.option(
+    "--recency",
+    metavar="HALF_LIFE",
+    callback=_check_recency,
+    help="Multiply relevance by 0.5 per HALF_LIFE of article age (30d, 2w, 6m, 1y); "
+    "undated articles rank last.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text or json (one page, as --json), or jsonl / csv: every hit from --offset on "
+    "(at most --limit, if given), with the snippet as plain text.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (--format json).")
 @click.option("--no-snippets", is_flag=True, help="Leave out the snippets.")
+@click.pass_context
 def query_command(
+    ctx: click.Context,
     query: str,
     index_dir: str,
     limit: int,
@@ -59,13 +113,41 @@ def query_command(
     sort: str,
     match: str,
     expand: bool,
+    facets: list[str],
+    recency: str | None,
+    output_format: str,
     as_json: bool,
     no_snippets: bool,
 ) -> None:
     """Search the index. QUERY syntax: see the README (words, "phrases", OR, NOT, date:...)."""
     if expand and sort != "relevance":
         raise click.UsageError(f"--expand re-ranks by relevance: it cannot go with --sort {sort}")
+    if as_json and output_format not in ("text", "json"):
+        raise click.UsageError(f"--json and --format {output_format} contradict each other")
+    output_format = "json" if as_json else output_format
+    if facets and output_format in ("jsonl", "csv"):
+        raise click.UsageError(
+            f"--facets is printed with --format text or json, not {output_format}"
+        )
+    if recency is not None and sort != "relevance":
+        raise click.UsageError(f"--recency ranks by relevance; it does not apply to --sort {sort}")
     with open_or_build(index_dir) as index:
+        if output_format in ("jsonl", "csv"):
+            given = ctx.get_parameter_source("limit") is not click.core.ParameterSource.DEFAULT
+            hits = index.iter_hits(
+                query,
+                offset=offset,
+                limit=limit if given else None,
+                date_from=date_from,
+                date_to=date_to,
+                sort=sort,
+                match=match,
+                snippets=not no_snippets,
+                expand=expand,
+                recency=recency,
+            )
+            _export(hits, output_format)
+            return
         results = index.search(
             query,
             limit=limit,
@@ -76,16 +158,21 @@ def query_command(
             match=match,
             snippets=not no_snippets,
             expand=expand,
+            facets=facets,
+            recency=recency,
         )
     if results.suggestion:
         click.echo(f'did you mean: "{results.suggestion}"', err=True)
-    if as_json:
-        found = results_json(results)
+    if output_format == "json":
+        data = results_json(results)
         if expand:
-            found["expansion"] = [list(pair) for pair in results.expansion]
-        click.echo(json.dumps(found, ensure_ascii=False))
+            data["expansion"] = [list(pair) for pair in results.expansion]
+        if facets:
+            data["facets"] = results.facets
+        click.echo(json.dumps(data, ensure_ascii=False))
         return
     echo_hits(results, offset)
+    _print_facets(results, sys.stdout.isatty())
 
 
 def results_json(results: SearchResults) -> dict[str, Any]:
@@ -119,3 +206,39 @@ def echo_hits(results: SearchResults, offset: int) -> None:
         click.echo(f"\n{rank}. {hit.date or 'undated'}  {hit.id}  {hit.title}")
         if hit.snippet and hit.snippet.text:
             click.echo(f"   {hit.snippet.render(style)}")
+
+
+def _print_facets(results: SearchResults, terminal: bool) -> None:
+    """Prints each facet after the hits: values and counts; dates with bars on a terminal."""
+    for name, counts in results.facets.items():
+        click.echo(f"\n{name}:")
+        if name == "date":
+            undated = results.total - sum(n for _, n in counts)
+            shown = [*counts, ("undated", undated)] if undated else counts
+        else:
+            shown = counts[:FACET_VALUES_SHOWN]
+        width = max((len(value) for value, _ in shown), default=0)
+        digits = max((len(str(n)) for _, n in shown), default=0)
+        top = max((n for _, n in shown), default=1)
+        for value, n in shown:
+            bar = ""
+            if terminal and name == "date":
+                bar = "  " + "█" * max(1, round(BAR_WIDTH * n / top))
+            click.echo(f"  {value:<{width}}  {n:>{digits}}{bar}")
+        if len(counts) > len(shown):
+            click.echo(f"  … {len(counts) - len(shown)} more (--format json lists them all)")
+
+
+def _export(hits: Iterable[Hit], output_format: str) -> None:
+    """Writes every hit as it comes: one JSON object a line, or CSV rows under a header."""
+    out = sys.stdout
+    if output_format == "jsonl":
+        for hit in hits:
+            out.write(json.dumps(hit.plain(), ensure_ascii=False) + "\n")
+        return
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_FIELDS)
+    for hit in hits:
+        row = hit.plain()
+        row["tags"] = ";".join(row["tags"])
+        writer.writerow(["" if row[key] is None else row[key] for key in EXPORT_FIELDS])

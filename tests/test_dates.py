@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import calendar
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newssearch.dates import DateRange, PartialDate
+from newssearch.dates import DateRange, PartialDate, resolve, utc
 from newssearch.errors import DateError, NewssearchError
 
 DAY = 86_400
@@ -412,3 +413,102 @@ def test_intersect_matches_exactly_what_both_ranges_match(
     assert date.overlaps(both.low, both.high) == (
         date.overlaps(first.low, first.high) and date.overlaps(second.low, second.high)
     )
+
+
+# --- relative dates -------------------------------------------------------------------------
+
+NOW = datetime(2024, 3, 31, 15, 30, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("now", "2024-03-31"),
+        ("now-0d", "2024-03-31"),
+        ("now-1d", "2024-03-30"),
+        ("now-30d", "2024-03-01"),
+        ("now-31d", "2024-02-29"),
+        ("now-2w", "2024-03-17"),
+        ("now-1m", "2024-02-29"),  # no February 31st: the month's last day
+        ("now-13m", "2023-02-28"),
+        ("now-6m", "2023-09-30"),
+        ("now-12m", "2023-03-31"),
+        ("now-1y", "2023-03-31"),
+        ("now-2023y", "0001-03-31"),
+        (" now-1y ", "2023-03-31"),
+    ],
+)
+def test_relative_dates_are_utc_days_counted_back(text: str, day: str) -> None:
+    found = resolve(text, NOW)
+    assert found == PartialDate.parse(day)
+    assert (found.start, found.end) == (ts(*map(int, day.split("-"))), found.start + DAY - 1)
+
+
+def test_a_leap_day_a_year_back_is_the_last_of_february() -> None:
+    leap = datetime(2024, 2, 29, tzinfo=timezone.utc)
+    assert str(resolve("now-1y", leap)) == "2023-02-28"
+    assert str(resolve("now-4y", leap)) == "2020-02-29"
+    assert str(resolve("now-1m", datetime(2024, 5, 31))) == "2024-04-30"
+
+
+def test_the_clock_is_read_in_utc() -> None:
+    # 01:30 in Tokyo on April 1st is still March 31st in UTC; a naive clock is UTC.
+    tokyo = datetime(2024, 4, 1, 1, 30, tzinfo=timezone(timedelta(hours=9)))
+    assert str(resolve("now", tokyo)) == "2024-03-31"
+    assert str(resolve("now", datetime(2024, 4, 1, 1, 30))) == "2024-04-01"
+    assert utc(datetime(2024, 4, 1)) == datetime(2024, 4, 1, tzinfo=timezone.utc)
+
+
+def test_without_a_clock_now_is_today() -> None:
+    before = datetime.now(timezone.utc).date()
+    found = resolve("now")
+    assert str(found) in {before.isoformat(), datetime.now(timezone.utc).date().isoformat()}
+
+
+def test_the_shorthand_is_for_options_only() -> None:
+    assert resolve("-7d", NOW, shorthand=True) == resolve("now-7d", NOW)
+    assert resolve("2019-10", NOW, shorthand=True) == PartialDate.parse("2019-10")
+    with pytest.raises(DateError) as caught:
+        resolve("-7d", NOW)
+    assert str(caught.value) == "not a date: '-7d' (write now-7d in a query)"
+
+
+def test_between_resolves_relative_ends() -> None:
+    assert DateRange.between("now-1y", "now", NOW) == DateRange(
+        ts(2023, 3, 31), day_end(2024, 3, 31)
+    )
+    assert DateRange.between("-2w", None, NOW, shorthand=True) == DateRange(ts(2024, 3, 17), None)
+
+
+RELATIVE_FORMS = "(expected now, now-30d, now-2w, now-6m or now-1y)"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("now-5x", f"not a relative date: 'now-5x' {RELATIVE_FORMS}"),
+        ("now+", f"not a relative date: 'now+' {RELATIVE_FORMS}"),
+        ("now+1d", f"not a relative date: 'now+1d' {RELATIVE_FORMS}"),
+        ("now-", f"not a relative date: 'now-' {RELATIVE_FORMS}"),
+        ("now-d", f"not a relative date: 'now-d' {RELATIVE_FORMS}"),
+        ("now-1.5d", f"not a relative date: 'now-1.5d' {RELATIVE_FORMS}"),
+        ("now - 1d", f"not a relative date: 'now - 1d' {RELATIVE_FORMS}"),
+        ("nowadays", f"not a relative date: 'nowadays' {RELATIVE_FORMS}"),
+        ("now-2025y", "relative date too far back: 'now-2025y' (before the year 1)"),
+        ("now-999999999d", "relative date too far back: 'now-999999999d' (before the year 1)"),
+        (
+            "now-" + "9" * 5000 + "d",
+            f"relative date too far back: {'now-' + '9' * 5000 + 'd'!r} (before the year 1)",
+        ),
+        (
+            "yesterday",
+            "not a date: 'yesterday' (expected YYYY, YYYY-MM, YYYY-MM-DD, an ISO timestamp, "
+            "or now, now-30d, now-2w, now-6m or now-1y)",
+        ),
+        ("2019-13", "impossible date: '2019-13' (month 13)"),
+    ],
+)
+def test_bad_relative_dates(text: str, reason: str) -> None:
+    with pytest.raises(DateError) as caught:
+        resolve(text, NOW, shorthand=True)
+    assert str(caught.value) == reason

@@ -8,10 +8,13 @@ hand-checked examples whose answers can be read off the fixture files.
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -367,6 +370,160 @@ def test_match_any_is_an_or_of_the_words_without_stop_words(
     results = search(oracle_index, text, match="any")
     assert sorted(h.id for h in results.hits) == sorted(expected), text
     assert results.total == len(expected)
+
+
+# ---- facets and relative dates against the oracle -------------------------------------------
+
+BY_ID = {d.id: d for d in DOCS}
+LEVELS = ("year", "month", "day")
+
+
+def _utc_day(seconds: int) -> date:
+    return datetime.fromtimestamp(seconds, timezone.utc).date()
+
+
+def _bucket(doc: OracleDoc, level: int) -> tuple[date, int, str]:
+    """Returns (first day, level, label) of the finest bucket up to `level` holding the date."""
+    assert doc.date is not None
+    first, last = _utc_day(doc.date.start), _utc_day(doc.date.end)
+    if level == 2 and first == last:
+        return first, 2, first.isoformat()
+    if level >= 1 and (first.year, first.month) == (last.year, last.month):
+        return first.replace(day=1), 1, f"{first.year:04d}-{first.month:02d}"
+    return first.replace(month=1, day=1), 0, f"{first.year:04d}"
+
+
+def oracle_facets(ids: frozenset[str], precision: str | None) -> dict[str, list[tuple[str, int]]]:
+    """Returns the facets of the documents `ids`, counted one by one."""
+    docs = [BY_ID[i] for i in ids]
+    tags = Counter(t for d in docs for t in d.tags)
+    sources = Counter(d.source for d in docs if d.source)
+    dated = [d for d in docs if d.date is not None]
+    level = 2
+    if precision is not None:
+        level = LEVELS.index(precision)
+    elif dated:
+        low = min(_utc_day(d.date.start) for d in dated if d.date)
+        high = max(_utc_day(d.date.end) for d in dated if d.date)
+        months = (high.year - low.year) * 12 + high.month - low.month + 1
+        level = 2 if (high - low).days + 1 <= 36 else 1 if months <= 36 else 0
+    buckets = Counter(_bucket(d, level) for d in dated)
+
+    def ranked(counts: Counter[str]) -> list[tuple[str, int]]:
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    return {
+        "tag": ranked(tags),
+        "source": ranked(sources),
+        "date": [(label, n) for (_, _, label), n in sorted(buckets.items())],
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(tree=trees, precision=st.sampled_from((None, None, *LEVELS)))
+def test_facets_count_exactly_what_the_oracle_counts(
+    oracle_index: Index, tree: Node, precision: str | None
+) -> None:
+    text = render(tree)
+    date_facet = f"date:{precision}" if precision else "date"
+    results = oracle_index.search(text, limit=1, facets=["tag", "source", date_facet])
+    assert results.facets == oracle_facets(oracle(parse(text)), precision), text
+    assert sum(n for _, n in results.facets["date"]) == len(
+        [i for i in oracle(parse(text)) if BY_ID[i].date is not None]
+    )
+
+
+def _days_back(today: date, count: int, unit: str) -> date:
+    """Returns the day `count` units before `today`, by the calendar, written out plainly."""
+    if unit == "d":
+        return today - timedelta(days=count)
+    if unit == "w":
+        return today - timedelta(weeks=count)
+    months = count * (12 if unit == "y" else 1)
+    year, month = today.year, today.month - months
+    while month < 1:
+        year, month = year - 1, month + 12
+    return date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+
+# Days on which fixture dates start or end, and the days either side: where a day off matters.
+EDGES = sorted(
+    {
+        _utc_day(second) + timedelta(days=shift)
+        for d in DOCS
+        if d.date is not None
+        for second in (d.date.start, d.date.end)
+        for shift in (-1, 0, 1)
+    }
+)
+RELATIVE = st.one_of(
+    st.just(("now", 0, "d")),
+    st.tuples(st.integers(0, 30), st.sampled_from("dwmy")).map(
+        lambda cu: (f"now-{cu[0]}{cu[1]}", cu[0], cu[1])
+    ),
+)
+
+
+@st.composite
+def clocks(draw: st.DrawFn, back: tuple[str, int, str]) -> datetime:
+    """Returns a clock from which `back` counts back to about a fixture date's edge."""
+    _, count, unit = back
+    edge = draw(st.sampled_from(EDGES))
+    ahead = {"d": count, "w": 7 * count, "m": 31 * count, "y": 366 * count}[unit]
+    day = edge + timedelta(days=ahead - draw(st.integers(0, 3 if unit in "my" else 0)))
+    moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    return moment + timedelta(seconds=draw(st.integers(0, 86_399)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tree=trees_of(2),
+    first=RELATIVE,
+    last=RELATIVE,
+    form=st.sampled_from(("=", ">=", ">", "<=", "<", "[]")),
+    data=st.data(),
+)
+def test_relative_dates_are_the_days_they_count_back_to(
+    oracle_index: Index,
+    tree: Node,
+    first: tuple[str, int, str],
+    last: tuple[str, int, str],
+    form: str,
+    data: st.DataObject,
+) -> None:
+    clock = data.draw(clocks(first))
+    text, day = first[0], _days_back(clock.date(), first[1], first[2])
+    start = calendar.timegm(day.timetuple())
+    end = start + 86_399
+    if form == "[]":
+        other = _days_back(clock.date(), last[1], last[2])
+        assume(other >= day)
+        query, wanted = (
+            f"[{text} TO {last[0]}]",
+            DateRange(start, calendar.timegm(other.timetuple()) + 86_399),
+        )
+    else:
+        query = ("" if form == "=" else form) + text
+        wanted = {
+            "=": DateRange(start, end),
+            ">=": DateRange(start, None),
+            ">": DateRange(end + 1, None),
+            "<=": DateRange(None, end),
+            "<": DateRange(None, start - 1),
+        }[form]
+    words = render(tree)
+    expected = oracle(And((parse(words), Dates(wanted, query))))
+    found = hit_ids(oracle_index, f"({words}) AND date:{query}", now=clock)
+    assert sorted(found) == sorted(expected), (query, clock)
+    if form == "[]":
+        by_options = hit_ids(
+            oracle_index,
+            words,
+            date_from=text.replace("now", "", 1) or "now",
+            date_to=last[0],
+            now=clock,
+        )
+        assert sorted(by_options) == sorted(expected)
 
 
 # ---- invariants ----------------------------------------------------------------------------

@@ -53,18 +53,16 @@ def parse_facets(names: Sequence[str]) -> tuple[Facet, ...]:
     """
     if isinstance(names, str):
         raise NewssearchError(f"facets is a list of names, such as [{names!r}], not a string")
-    found: dict[str, Facet] = {}
+    found: dict[str, tuple[Facet, str]] = {}
     for name in names:
         if name not in NAMES:
             raise NewssearchError(f"unknown facet {name!r} (known: {', '.join(NAMES)})")
         field, _, precision = name.partition(":")
         facet = Facet(field, precision or None)
-        if found.get(field, facet) != facet:
-            raise NewssearchError(
-                f"one date facet at a time, not {found[field].precision!r} and {name!r}"
-            )
-        found[field] = facet
-    return tuple(found.values())
+        if field in found and found[field][0] != facet:
+            raise NewssearchError(f"one date facet at a time, not {found[field][1]!r} and {name!r}")
+        found[field] = (facet, name)
+    return tuple(facet for facet, _ in found.values())
 
 
 def count(

@@ -254,22 +254,38 @@ class Index:
         now: datetime | None = None,
     ) -> Iterator[Hit]:
         """Yields every hit for `query` (from `offset`, at most `limit`) in the order of
-        `search`, from one commit, a page at a time (see `newssearch.search.stream`)."""
+        `search`, a page at a time (see `newssearch.search.stream`), all from the commit that
+        was current at the call: the iterator holds its own searcher until it is exhausted."""
         with self._translated():
-            return search.stream(
-                self._current_executor(),
-                query,
-                offset=offset,
-                limit=limit,
-                date_from=date_from,
-                date_to=date_to,
-                sort=sort,
-                match=match,
-                snippets=snippets,
-                expand=expand,
-                recency=recency,
-                now=now,
-            )
+            executor = Executor(self._ix.searcher(), self._postings)
+            try:
+                hits = search.stream(
+                    executor,
+                    query,
+                    offset=offset,
+                    limit=limit,
+                    date_from=date_from,
+                    date_to=date_to,
+                    sort=sort,
+                    match=match,
+                    snippets=snippets,
+                    expand=expand,
+                    recency=recency,
+                    now=now,
+                )
+            except BaseException:
+                executor.searcher.close()
+                raise
+        return self._closing(hits, executor.searcher)
+
+    def _closing(self, hits: Iterator[Hit], searcher: Any) -> Iterator[Hit]:
+        """Yields `hits` within the error boundary of a read, then closes `searcher` (also when
+        the caller stops early)."""
+        try:
+            with self._translated():
+                yield from hits
+        finally:
+            searcher.close()
 
     def get(self, doc_id: str) -> Document:
         """Returns the stored Document `doc_id`; raises DocumentNotFoundError if there is none."""

@@ -1,9 +1,10 @@
 """Facets: how many matching articles carry each tag and source, and fall in each date bucket.
 
 Counted over every match, not a page, from the per-segment match masks the executor computes:
-a keyword value by its posting list (the articles that have it) within the mask, a date bucket
-from the date columns. Values are the indexed (folded) forms, so each one can be searched
-again as `tag:VALUE`; they are listed by count, largest first, then by value.
+a keyword field's (document, value) pairs, read from its posting lists once per segment, are
+counted within the mask by one `bincount`; date buckets come from the date columns. Values
+are the indexed (folded) forms, so each one can be searched again as `tag:VALUE`; they are
+listed by count, largest first, then by value.
 
 Date buckets are UTC years, months or days. Unless a precision is given (`date:month`), it is
 the finest of day, month and year at which the dated matches span at most MAX_BUCKETS buckets.
@@ -33,6 +34,8 @@ MAX_BUCKETS = 36
 _UNITS = ("M8[Y]", "M8[M]", "M8[D]")
 _LABEL_LENGTHS = (4, 7, 10)  # YYYY, YYYY-MM, YYYY-MM-DD
 _DAY = 86_400
+_SPAN = 1024  # more than the days of any date's interval (a year at most)
+_NONE = np.zeros(0, np.int64)
 NAMES = (*KEYWORD_FIELDS, "date", *(f"date:{p}" for p in PRECISIONS))
 
 Counts = list[tuple[str, int]]
@@ -84,23 +87,26 @@ def _keywords(field: str, matched: Sequence[tuple[Segment, Mask, Any]]) -> Count
     for segment, mask, _ in matched:
         if not mask.any():
             continue
-        for text in segment.terms(field, b""):
-            found = segment.postings(field, text)
-            if found is not None:
-                totals[text.decode("utf-8")] += int(np.count_nonzero(mask[found.docs]))
-    return sorted(((v, n) for v, n in totals.items() if n), key=lambda item: (-item[1], item[0]))
+        values, docs, numbers = segment.keywords(field)
+        counts = np.bincount(numbers[mask[docs]], minlength=len(values))
+        for k in np.flatnonzero(counts).tolist():
+            totals[values[k].decode("utf-8")] += int(counts[k])
+    return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _dates(precision: str | None, matched: Sequence[tuple[Segment, Mask, Any]]) -> Counts:
-    starts = np.concatenate(
-        [seg.starts[mask] for seg, mask, _ in matched] or [np.zeros(0, np.int64)]
-    )
-    ends = np.concatenate([seg.ends[mask] for seg, mask, _ in matched] or [np.zeros(0, np.int64)])
+    starts = np.concatenate([seg.starts[mask] for seg, mask, _ in matched] or [_NONE])
+    ends = np.concatenate([seg.ends[mask] for seg, mask, _ in matched] or [_NONE])
     dated = starts != schema.UNDATED
     if not dated.any():
         return []
-    first = (starts[dated] // _DAY).astype("M8[D]")
-    last = (ends[dated] // _DAY).astype("M8[D]")
+    # Articles share few (first day, last day) pairs: the calendar work is done once per pair.
+    first_days = starts[dated] // _DAY
+    pairs, pair_counts = np.unique(
+        first_days * _SPAN + (ends[dated] // _DAY - first_days), return_counts=True
+    )
+    first = (pairs // _SPAN).astype("M8[D]")
+    last = first + (pairs % _SPAN).astype("m8[D]")
     level = PRECISIONS.index(precision) if precision else _automatic(first, last)
     # The finest level up to `level` whose bucket holds the whole date; a year always does.
     levels = np.zeros(first.size, dtype=np.int64)
@@ -112,7 +118,8 @@ def _dates(precision: str | None, matched: Sequence[tuple[Segment, Mask, Any]]) 
         [first.astype(unit).astype("M8[D]").astype(np.int64) for unit in _UNITS],
     )
     # One integer per bucket, in date order, a coarser bucket before finer ones starting with it.
-    keys, counts = np.unique(bucket_days * len(PRECISIONS) + levels, return_counts=True)
+    keys, where = np.unique(bucket_days * len(PRECISIONS) + levels, return_inverse=True)
+    counts = np.bincount(where, weights=pair_counts, minlength=keys.size)
     return [
         (_label(int(key) // len(PRECISIONS), int(key) % len(PRECISIONS)), int(n))
         for key, n in zip(keys.tolist(), counts.tolist(), strict=True)

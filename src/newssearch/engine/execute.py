@@ -76,6 +76,7 @@ class Segment:
         self.size = reader.doc_count_all()
         self.segment_id = reader.segment().segment_id()
         self._cache = cache
+        self._keywords: dict[str, tuple[list[bytes], Ids, Ids]] = {}
         self.live = np.ones(self.size, dtype=np.bool_)
         if reader.has_deletions():
             self.live[list(reader._perdoc.deleted_docs())] = False
@@ -100,6 +101,25 @@ class Segment:
     def terms(self, field: str, prefix: bytes) -> list[bytes]:
         """Returns the terms of `field` that start with `prefix`."""
         return list(self.reader.expand_prefix(field, prefix))
+
+    def keywords(self, field: str) -> tuple[list[bytes], Ids, Ids]:
+        """Returns the values of a keyword field, and every (document, value) pair as two arrays
+        (docnums, value numbers); read from the posting lists once per segment."""
+        found = self._keywords.get(field)
+        if found is None:
+            values: list[bytes] = []
+            docs: list[Ids] = []
+            numbers: list[Ids] = []
+            for text in self.terms(field, b""):
+                postings = self.postings(field, text)
+                if postings is not None:
+                    docs.append(postings.docs)
+                    numbers.append(np.full(postings.docs.size, len(values), dtype=np.int64))
+                    values.append(text)
+            empty = [np.zeros(0, np.int64)]
+            found = (values, np.concatenate(docs or empty), np.concatenate(numbers or empty))
+            self._keywords[field] = found
+        return found
 
 
 class PostingsCache:

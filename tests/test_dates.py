@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import calendar
+import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from conftest import ARTICLES, write_jsonl
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newssearch.cli import main
 from newssearch.dates import DateRange, PartialDate, resolve, utc
 from newssearch.errors import DateError, NewssearchError
 
@@ -512,3 +517,31 @@ def test_bad_relative_dates(text: str, reason: str) -> None:
     with pytest.raises(DateError) as caught:
         resolve(text, NOW, shorthand=True)
     assert str(caught.value) == reason
+
+
+def test_relative_from_and_to_on_the_command_line(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "articles.jsonl", ARTICLES)
+    index = str(tmp_path / "ix")
+    assert CliRunner().invoke(main, ["index", str(source), "--index", index]).exit_code == 0
+
+    def total(*args: str) -> int:
+        result = CliRunner().invoke(main, ["query", "NOT zebra", "--index", index, "--json", *args])
+        assert result.exit_code == 0, result.output
+        return int(json.loads(result.stdout)["total"])
+
+    assert total() == 8
+    assert total("--from", "-7d") == 0  # every article is years old
+    assert total("--from", "-100y") == total("--from=now-100y") == 7  # not the undated one
+    assert total("--to", "now") == 7
+    assert total("--to", "-1d", "--from", "2019-11") == 4
+    for bad, reason in [
+        (
+            "-5x",
+            "not a date: '-5x' (expected YYYY, YYYY-MM, YYYY-MM-DD, an ISO timestamp, or "
+            "now, now-30d, now-2w, now-6m or now-1y)",
+        ),
+        ("now+1d", f"not a relative date: 'now+1d' {RELATIVE_FORMS}"),
+    ]:
+        result = CliRunner().invoke(main, ["query", "plan", "--index", index, "--from", bad])
+        assert (result.exit_code, result.stdout) == (2, "")
+        assert result.stderr.splitlines()[-1] == f"Error: Invalid value for '--from': {reason}"

@@ -135,14 +135,16 @@ from_option = click.option(
     "date_from",
     metavar="DATE",
     callback=check_date,
-    help="Only articles dated on or after DATE (inclusive at its precision).",
+    help="Only articles dated on or after DATE (inclusive at its precision); "
+    "relative: -7d, now-2w, now-6m, now-1y.",
 )
 to_option = click.option(
     "--to",
     "date_to",
     metavar="DATE",
     callback=check_date,
-    help="Only articles dated on or before DATE (inclusive at its precision).",
+    help="Only articles dated on or before DATE (inclusive at its precision); "
+    "relative: -7d, now-2w, now-6m, now-1y.",
 )
 
 

@@ -131,36 +131,24 @@ def query_command(
         )
     if recency is not None and sort != "relevance":
         raise click.UsageError(f"--recency ranks by relevance; it does not apply to --sort {sort}")
+    options: dict[str, Any] = {
+        "offset": offset,
+        "date_from": date_from,
+        "date_to": date_to,
+        "sort": sort,
+        "match": match,
+        "snippets": not no_snippets,
+        "expand": expand,
+        "recency": recency,
+    }
     with open_or_build(index_dir) as index:
         if output_format in ("jsonl", "csv"):
             given = ctx.get_parameter_source("limit") is not click.core.ParameterSource.DEFAULT
-            hits = index.iter_hits(
-                query,
-                offset=offset,
-                limit=limit if given else None,
-                date_from=date_from,
-                date_to=date_to,
-                sort=sort,
-                match=match,
-                snippets=not no_snippets,
-                expand=expand,
-                recency=recency,
+            _export(
+                index.iter_hits(query, limit=limit if given else None, **options), output_format
             )
-            _export(hits, output_format)
             return
-        results = index.search(
-            query,
-            limit=limit,
-            offset=offset,
-            date_from=date_from,
-            date_to=date_to,
-            sort=sort,
-            match=match,
-            snippets=not no_snippets,
-            expand=expand,
-            facets=facets,
-            recency=recency,
-        )
+        results = index.search(query, limit=limit, facets=facets, **options)
     if results.suggestion:
         click.echo(f'did you mean: "{results.suggestion}"', err=True)
     if output_format == "json":

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -222,3 +226,35 @@ def test_bad_facet_options_are_usage_errors(corpus_dir: Path, args: list[str], e
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines()[-1] == error
+
+
+def test_the_installed_command_draws_bars_on_a_terminal_and_not_in_a_pipe(
+    corpus_dir: Path,
+) -> None:
+    script = Path(sys.executable).parent / "newssearch"
+    args = [str(script), "query", "NOT zebra", "--index", str(corpus_dir), "--no-snippets"]
+    args += ["--facets", "date:year", "--limit", "1"]
+    piped = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    assert piped.endswith("\ndate:\n  2018     1\n  2019     5\n  2020     1\n  undated  1\n")
+    leader, follower = pty.openpty()
+    with subprocess.Popen(args, stdout=follower, stderr=subprocess.DEVNULL) as child:
+        os.close(follower)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed with the child
+                break
+            if not chunk:
+                break
+            out += chunk
+    os.close(leader)
+    assert child.returncode == 0
+    text = out.decode().replace("\r\n", "\n")
+    assert text.endswith(
+        "\ndate:\n"
+        f"  2018     1  {'█' * 8}\n"
+        f"  2019     5  {'█' * 40}\n"
+        f"  2020     1  {'█' * 8}\n"
+        f"  undated  1  {'█' * 8}\n"
+    )

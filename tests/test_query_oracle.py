@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import itertools
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from newssearch import Document, Index, PartialDate, QuerySyntaxError, load_documents
+from newssearch import search as search_module
 from newssearch.analysis import fold, stemmer, words
 from newssearch.dates import DateRange
 from newssearch.query import And, Boost, Dates, Node, Not, Or, Phrase, Prefix, Term, parse
@@ -652,6 +654,63 @@ def test_date_sorts_order_by_start_with_undated_last(oracle_index: Index, tree: 
         dated = [s for s in starts if s is not None]
         assert starts == dated + [None] * (len(starts) - len(dated)), "undated last"
         assert all(sign * a <= sign * b for a, b in itertools.pairwise(dated)), sort
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    tree=trees_of(2),
+    page=st.integers(1, 7),
+    sort=sorts,
+    offset=st.integers(0, 5),
+    limit=st.one_of(st.none(), st.integers(1, 12)),
+)
+def test_the_stream_of_every_hit_is_the_ranking(
+    oracle_index: Index, tree: Node, page: int, sort: str, offset: int, limit: int | None
+) -> None:
+    text = render(tree)
+    whole = search(oracle_index, text, sort=sort).hits
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_module, "EXPORT_PAGE", page)
+        streamed = list(
+            oracle_index.iter_hits(text, sort=sort, offset=offset, limit=limit, snippets=False)
+        )
+    assert streamed == list(whole[offset : None if limit is None else offset + limit])
+
+
+HALF_LIVES = {"1d": 86_400, "30d": 30 * 86_400, "2w": 14 * 86_400, "1y": 365.2425 * 86_400}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    tree=trees_of(2),
+    half_life=st.sampled_from(sorted(HALF_LIVES)),
+    clock=st.datetimes(datetime(2017, 1, 1), datetime(2022, 1, 1), timezones=st.just(timezone.utc)),
+)
+def test_recency_ranks_by_relevance_times_the_decay(
+    oracle_index: Index, tree: Node, half_life: str, clock: datetime
+) -> None:
+    """The order is relevance × 0.5 ** (age / half-life), the undated after the dated by
+    relevance, then newer, then id: computed here from the plain ranking's scores."""
+    text = render(tree)
+    plain = search(oracle_index, text).hits
+    now = clock.timestamp()
+
+    def key(hit: Any) -> tuple[object, ...]:
+        start = date_start(hit.date)
+        if start is None:
+            return (1, -hit.score, 0, hit.id)
+        end = PartialDate.parse(hit.date).end
+        age = max(now - end, start - now, 0)
+        decayed = (
+            math.log(hit.score) - age * math.log(2) / HALF_LIVES[half_life]
+            if hit.score
+            else -math.inf
+        )
+        return (0, -decayed, -hit.score, -start, hit.id)
+
+    expected = sorted(plain, key=key)
+    found = search(oracle_index, text, recency=half_life, now=clock).hits
+    assert [h.id for h in found] == [h.id for h in expected]
 
 
 # ---- hand-checked examples -----------------------------------------------------------------

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pty
 import subprocess
 import sys
+from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ARTICLES, write_jsonl
+from conftest import ARTICLES, SHARED, write_jsonl
 
-from newssearch import Document, Index, NewssearchError, PartialDate
+from newssearch import Document, Index, NewssearchError, PartialDate, load_documents
+from newssearch.analysis import fold
 from newssearch.cli import main
 from newssearch.cli.querying import _print_facets
 from newssearch.facets import Facet, parse_facets
@@ -258,3 +262,47 @@ def test_the_installed_command_draws_bars_on_a_terminal_and_not_in_a_pipe(
         f"  2020     1  {'█' * 8}\n"
         f"  undated  1  {'█' * 8}\n"
     )
+
+
+# ---- checked on Reuters ----------------------------------------------------------------------
+
+REUTERS = SHARED / "corpora" / "reuters21578" / "reuters21578.jsonl.gz"
+REUTERS_COUNT = 6_000  # more than one segment of 5,000
+
+
+@pytest.fixture(scope="module")
+def reuters(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, dict[str, Document]]:
+    if not REUTERS.exists():
+        pytest.skip(f"Reuters corpus not found at {REUTERS}")
+    docs = itertools.islice(
+        (d for d in load_documents(REUTERS) if isinstance(d, Document)), REUTERS_COUNT
+    )
+    by_id = {d.id: d for d in docs}
+    index = Index.create(tmp_path_factory.mktemp("reuters") / "index")
+    index.add(by_id.values())
+    gone = sorted(by_id)[::97]
+    assert index.delete(gone) == gone
+    for doc_id in gone:
+        del by_id[doc_id]
+    return index, by_id
+
+
+def _month(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m")
+
+
+@pytest.mark.parametrize(
+    "query", ["NOT id:none", "grain OR wheat", "oil AND date:1987-03", "tag:earn", "said -mln"]
+)
+def test_reuters_facets_equal_counts_from_the_documents(
+    reuters: tuple[Index, dict[str, Document]], query: str
+) -> None:
+    index, by_id = reuters
+    results = index.search(query, limit=1, facets=["tag", "date:month"])
+    matched = [by_id[h.id] for h in index.iter_hits(query, snippets=False)]
+    assert results.total == len(matched) > 10
+    # An article counts once per value: reuters-5467 lists `corn` twice.
+    tags = Counter(t for d in matched for t in {fold(t) for t in d.tags})
+    assert results.facets["tag"] == sorted(tags.items(), key=lambda item: (-item[1], item[0]))
+    months = Counter(_month(d.date.start) for d in matched if d.date is not None)
+    assert results.facets["date"] == sorted(months.items())

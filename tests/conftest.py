@@ -96,6 +96,17 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Index:
     return index
 
 
+@pytest.fixture(scope="module")
+def corpus_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory of an index of ARTICLES, for the command line, built once per module."""
+    folder = tmp_path_factory.mktemp("corpus-dir")
+    source = write_jsonl(folder / "articles.jsonl", ARTICLES)
+    index = Index.create(folder / "index")
+    assert index.add(load_documents(source)).added == len(ARTICLES)
+    index.close()
+    return folder / "index"
+
+
 ORACLE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "oracle"
 
 

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ARTICLES, ROOT, write_jsonl
+from conftest import ARTICLES, write_jsonl
 
 from newssearch import Index, NewssearchError, load_documents
 from newssearch import search as search_module
 from newssearch.cli import main
 
-FIXTURES = ROOT / "tests" / "fixtures" / "oracle"
 ODD = {
     "id": "odd,1",
     "title": 'Grain "deal", signed',
@@ -30,7 +29,8 @@ ODD = {
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     source = write_jsonl(tmp_path / "articles.jsonl", [*ARTICLES, ODD])
-    assert CliRunner().invoke(main, ["index", str(source), "--index", str(tmp_path / "ix")])
+    result = CliRunner().invoke(main, ["index", str(source), "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 0, result.output
     return tmp_path / "ix"
 
 
@@ -130,9 +130,8 @@ def test_no_snippets_and_undated(corpus_dir: Path) -> None:
     assert [json.loads(line)["date"] for line in lines] == ["2019-10-31T23:30:00-02:00", None]
 
 
-def test_every_hit_not_a_page_and_offset_and_limit(tmp_path: Path) -> None:
-    corpus_dir = tmp_path / "ix"
-    assert CliRunner().invoke(main, ["index", str(FIXTURES), "--index", str(corpus_dir)])
+def test_every_hit_not_a_page_and_offset_and_limit(oracle_index_dir: Path) -> None:
+    corpus_dir = oracle_index_dir
     everything = [
         json.loads(line)["id"]
         for line in export(corpus_dir, "NOT zebra", "--format", "jsonl").splitlines()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ARTICLES, SHARED, write_jsonl
+from conftest import SHARED
 
 from newssearch import Document, Index, NewssearchError, PartialDate, load_documents
 from newssearch.analysis import fold
@@ -149,18 +149,10 @@ def test_bad_facets_are_refused(corpus_index: Index, names: list[str], reason: s
 # ---- the command line ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def corpus_dir(tmp_path: Path) -> Path:
-    source = write_jsonl(tmp_path / "articles.jsonl", ARTICLES)
-    result = CliRunner().invoke(main, ["index", str(source), "--index", str(tmp_path / "ix")])
-    assert result.exit_code == 0, result.output
-    return tmp_path / "ix"
-
-
-def test_facets_are_printed_after_the_hits(corpus_dir: Path) -> None:
+def test_facets_are_printed_after_the_hits(corpus_index_dir: Path) -> None:
     result = CliRunner().invoke(
         main,
-        ["query", "plan OR army", "--index", str(corpus_dir), "--facets", "tag,source,date"],
+        ["query", "plan OR army", "--index", str(corpus_index_dir), "--facets", "tag,source,date"],
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.split("\n\ntag:\n", 1)[1] == (
@@ -178,8 +170,8 @@ def test_facets_are_printed_after_the_hits(corpus_dir: Path) -> None:
     )
 
 
-def test_facets_in_json(corpus_dir: Path) -> None:
-    args = ["query", "defense", "--index", str(corpus_dir), "--no-snippets"]
+def test_facets_in_json(corpus_index_dir: Path) -> None:
+    args = ["query", "defense", "--index", str(corpus_index_dir), "--no-snippets"]
     plain = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
     assert "facets" not in plain
     for form in (["--json"], ["--format", "json"]):
@@ -225,18 +217,20 @@ def test_a_terminal_gets_bars_for_dates_and_the_first_ten_values(
         ),
     ],
 )
-def test_bad_facet_options_are_usage_errors(corpus_dir: Path, args: list[str], error: str) -> None:
-    result = CliRunner().invoke(main, ["query", "defense", "--index", str(corpus_dir), *args])
+def test_bad_facet_options_are_usage_errors(
+    corpus_index_dir: Path, args: list[str], error: str
+) -> None:
+    result = CliRunner().invoke(main, ["query", "defense", "--index", str(corpus_index_dir), *args])
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines()[-1] == error
 
 
 def test_the_installed_command_draws_bars_on_a_terminal_and_not_in_a_pipe(
-    corpus_dir: Path,
+    corpus_index_dir: Path,
 ) -> None:
     script = Path(sys.executable).parent / "newssearch"
-    args = [str(script), "query", "NOT zebra", "--index", str(corpus_dir), "--no-snippets"]
+    args = [str(script), "query", "NOT zebra", "--index", str(corpus_index_dir), "--no-snippets"]
     args += ["--facets", "date:year", "--limit", "1"]
     piped = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     assert piped.endswith("\ndate:\n  2018     1\n  2019     5\n  2020     1\n  undated  1\n")

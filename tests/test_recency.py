@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ARTICLES, write_jsonl
 
 from newssearch import Document, Index, NewssearchError, PartialDate
 from newssearch.cli import main
@@ -160,16 +159,9 @@ def test_recency_needs_relevance(corpus_index: Index) -> None:
         corpus_index.search("defense", recency="30d", sort="date")
 
 
-@pytest.fixture
-def corpus_dir(tmp_path: Path) -> Path:
-    source = write_jsonl(tmp_path / "articles.jsonl", ARTICLES)
-    assert CliRunner().invoke(main, ["index", str(source), "--index", str(tmp_path / "ix")])
-    return tmp_path / "ix"
-
-
-def test_cli_recency(corpus_dir: Path) -> None:
+def test_cli_recency(corpus_index_dir: Path) -> None:
     def ids(*extra: str) -> list[str]:
-        args = ["query", "defense", "--index", str(corpus_dir), "--format", "jsonl", *extra]
+        args = ["query", "defense", "--index", str(corpus_index_dir), "--format", "jsonl", *extra]
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, result.output
         return [line.split('"')[3] for line in result.stdout.splitlines()]
@@ -193,7 +185,9 @@ def test_cli_recency(corpus_dir: Path) -> None:
         ),
     ],
 )
-def test_cli_bad_recency_is_a_usage_error(corpus_dir: Path, args: list[str], error: str) -> None:
-    result = CliRunner().invoke(main, ["query", "defense", "--index", str(corpus_dir), *args])
+def test_cli_bad_recency_is_a_usage_error(
+    corpus_index_dir: Path, args: list[str], error: str
+) -> None:
+    result = CliRunner().invoke(main, ["query", "defense", "--index", str(corpus_index_dir), *args])
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.splitlines()[-1] == error

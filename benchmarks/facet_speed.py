@@ -12,8 +12,8 @@ Then:
   few smaller ones;
 - before/after: the query list of `_queries.py`, top 10, no facets, timed in child processes
   that import newssearch from a copy of the --baseline commit's source (`git archive`) or from
-  the working tree, alternating (baseline, current) for --rounds rounds of --reps passes each;
-  medians per query type and over all, and their ratio.
+  the working tree, for --rounds rounds of --reps passes each, the order alternating (baseline
+  first, then current first, ...); medians per query type and over all, and their ratio.
 """
 
 from __future__ import annotations
@@ -144,7 +144,9 @@ def before_after(
     versions = {"baseline": baseline, "current": REPO_ROOT / "src"}
     found: dict[str, dict[str, list[float]]] = {v: {} for v in versions}
     for number in range(rounds):
-        for version, source in versions.items():
+        # ABBA: which version runs first alternates, so that neither gains from going first.
+        order = list(versions.items())[:: 1 if number % 2 == 0 else -1]
+        for version, source in order:
             env = {**os.environ, "PYTHONPATH": str(source)}
             out = subprocess.run(
                 [sys.executable, __file__, "--child", str(directory), "--reps", str(reps)],
@@ -200,7 +202,8 @@ def markdown(report: dict[str, Any]) -> str:
             "## Plain queries, before and after",
             "",
             f"The {len(QUERIES)} queries of `_queries.py`, top 10, no facets; median ms over "
-            f"{report['rounds']} alternating rounds of {report['reps']} passes per version; "
+            f"{report['rounds']} rounds (which version goes first alternates) of {report['reps']} "
+            "passes per version; "
             f"baseline `{report['baseline']}`.",
             "",
             table(["type", "baseline", "current", "current / baseline"], rows),

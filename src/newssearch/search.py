@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -244,24 +244,24 @@ def _matches(
     """Returns the docnums of every match, their sort keys (most significant first) and their
     scores (0 unless ranked by relevance)."""
     found = [(segment, np.flatnonzero(mask), scores) for segment, mask, scores in matched]
-
-    def joined(pick: Callable[[Segment, Any, Scores | None], Any]) -> np.ndarray[Any, Any]:
-        """Returns the concatenation over the segments of what `pick` takes of the matches."""
-        return np.concatenate([pick(*part) for part in found]) if found else np.zeros(0, np.int64)
-
-    docnums = joined(lambda segment, local, _: local + segment.offset)
-    starts = joined(lambda segment, local, _: segment.starts[local])
+    none = [np.zeros(0, np.int64)]
+    docnums = np.concatenate([local + segment.offset for segment, local, _ in found] or none)
+    starts = np.concatenate([segment.starts[local] for segment, local, _ in found] or none)
     undated = starts == schema.UNDATED
     if sort != "relevance":
         return docnums, [undated, starts if sort == "date" else -starts], np.zeros(docnums.size)
     # Rounded so that equal scores tie exactly whatever the order of float additions.
     scores = np.round(
-        joined(lambda _, local, values: values[local] if values is not None else local * 0.0), 9
+        np.concatenate(
+            [values[local] if values is not None else local * 0.0 for _, local, values in found]
+            or none
+        ),
+        9,
     )
     if half_life is None:
         return docnums, [-scores, undated, -starts], scores
     # relevance × decay, compared as logs; the undated (factor 0) after the dated, by relevance.
-    ends = joined(lambda segment, local, _: segment.ends[local])
+    ends = np.concatenate([segment.ends[local] for segment, local, _ in found] or none)
     factors = decay.log_factors(starts, ends, now, half_life)
     with np.errstate(divide="ignore"):
         logs = np.log(scores) + factors

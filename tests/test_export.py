@@ -216,3 +216,11 @@ def test_the_stream_reads_the_commit_it_started_on(
     stopped = index.iter_hits("NOT zebra")
     next(stopped)
     stopped.close()  # stopping early closes its searcher: nothing is left open
+
+
+def test_the_export_follows_expand_like_the_page(oracle_index_dir: Path) -> None:
+    out = export(oracle_index_dir, "plan", "--format", "jsonl", "--expand", "--no-snippets")
+    with Index.open(oracle_index_dir) as index:
+        page = index.search("plan", limit=100, expand=True, snippets=False).hits
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [h.id for h in page]
+    assert [json.loads(line)["score"] for line in out.splitlines()] == [h.score for h in page]

@@ -191,3 +191,19 @@ def test_cli_bad_recency_is_a_usage_error(
     result = CliRunner().invoke(main, ["query", "defense", "--index", str(corpus_index_dir), *args])
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.splitlines()[-1] == error
+
+
+def test_recency_multiplies_the_expanded_scores(oracle_index: Index) -> None:
+    expanded = {h.id: h for h in oracle_index.search("plan", limit=100, expand=True).hits}
+    found = oracle_index.search("plan", limit=100, expand=True, recency="1y", now=NOW)
+    assert found.expansion == oracle_index.search("plan", expand=True).expansion
+    assert {h.id for h in found.hits} == set(expanded)
+    for hit in found.hits:
+        if hit.date is None:
+            assert hit.score == 0.0
+            continue
+        date = PartialDate.parse(hit.date)
+        now = NOW.timestamp()
+        age = max(now - date.end, date.start - now, 0)
+        wanted = expanded[hit.id].score * 0.5 ** (age / (365.2425 * DAY))
+        assert hit.score == pytest.approx(wanted, rel=1e-9, abs=1e-12)

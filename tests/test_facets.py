@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SHARED
+from conftest import SHARED, write_jsonl
 
 from newssearch import Document, Index, NewssearchError, PartialDate, load_documents
 from newssearch.analysis import fold
@@ -300,3 +300,32 @@ def test_reuters_facets_equal_counts_from_the_documents(
     assert results.facets["tag"] == sorted(tags.items(), key=lambda item: (-item[1], item[0]))
     months = Counter(_month(d.date.start) for d in matched if d.date is not None)
     assert results.facets["date"] == sorted(months.items())
+
+
+def test_an_index_s_own_keyword_fields_are_facets_too(tmp_path: Path) -> None:
+    records = [
+        {"id": "p1", "body": "grain", "places": ["USA", "Canada"], "date": "2020-01-02"},
+        {"id": "p2", "body": "grain", "places": "usa"},
+        {"id": "p3", "body": "grain oil", "places": []},
+    ]
+    source = write_jsonl(tmp_path / "places.jsonl", records)
+    folder = str(tmp_path / "index")
+    result = CliRunner().invoke(
+        main, ["index", str(source), "--index", folder, "--keyword-field", "places"]
+    )
+    assert result.exit_code == 0, result.output
+    with Index.open(folder) as index:
+        assert index.search("grain", facets=["place", "tag"]).facets == {
+            "place": [("usa", 2), ("canada", 1)],
+            "tag": [],
+        }
+    result = CliRunner().invoke(
+        main, ["query", "grain", "--index", folder, "--facets", "place", "--json"]
+    )
+    assert json.loads(result.stdout)["facets"] == {"place": [["usa", 2], ["canada", 1]]}
+    result = CliRunner().invoke(main, ["query", "grain", "--index", folder, "--facets", "org"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--facets': unknown facet 'org' (known: tag, source, place, "
+        "date, date:year, date:month, date:day)"
+    )

@@ -1,4 +1,5 @@
-"""Facets: how many matching articles carry each tag and source, and fall in each date bucket.
+"""Facets: how many matching articles carry each tag and source (and value of the index's extra
+keyword fields), and fall in each date bucket.
 
 Counted over every match, not a page, from the per-segment match masks the executor computes:
 a keyword field's (document, value) pairs, read from its posting lists once per segment, are
@@ -49,17 +50,19 @@ class Facet:
     precision: str | None = None
 
 
-def parse_facets(names: Sequence[str]) -> tuple[Facet, ...]:
-    """Returns the facets `names` ask for (`tag`, `source`, `date`, `date:month`...), once each.
+def parse_facets(names: Sequence[str], keyword_fields: Sequence[str] = ()) -> tuple[Facet, ...]:
+    """Returns the facets `names` ask for (`tag`, `source`, `date`, `date:month`..., and the
+    index's extra `keyword_fields`, such as `place`), once each.
 
     Raises NewssearchError for an unknown name, or for two date facets.
     """
     if isinstance(names, str):
         raise NewssearchError(f"facets is a list of names, such as [{names!r}], not a string")
+    known = (*KEYWORD_FIELDS, *keyword_fields, *NAMES[len(KEYWORD_FIELDS) :])
     found: dict[str, tuple[Facet, str]] = {}
     for name in names:
-        if name not in NAMES:
-            raise NewssearchError(f"unknown facet {name!r} (known: {', '.join(NAMES)})")
+        if name not in known:
+            raise NewssearchError(f"unknown facet {name!r} (known: {', '.join(known)})")
         field, _, precision = name.partition(":")
         facet = Facet(field, precision or None)
         if field in found and found[field][0] != facet:

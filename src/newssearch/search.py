@@ -105,7 +105,7 @@ def run(
     started = time.perf_counter()
     if limit < 1 or offset < 0:
         raise NewssearchError("limit must be at least 1 and offset at least 0")
-    wanted = facet_counts.parse_facets(facets)
+    wanted = facet_counts.parse_facets(facets, executor.keyword_fields)
     ranked = _Ranked(executor, text, date_from, date_to, sort, match, expand, recency, now)
     total = int(ranked.docnums.size)
     page = _page(executor, ranked.docnums, ranked.keys, offset, limit)

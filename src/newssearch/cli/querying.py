@@ -14,6 +14,7 @@ import click
 from newssearch.cli.app import from_option, index_option, main, open_or_build, to_option
 from newssearch.errors import NewssearchError
 from newssearch.facets import NAMES, parse_facets
+from newssearch.index import Index
 from newssearch.recency import half_life
 from newssearch.search import SORTS, Hit, SearchResults
 
@@ -23,13 +24,17 @@ FACET_VALUES_SHOWN = 10  # per keyword facet in text; --json lists them all
 BAR_WIDTH = 40
 
 
-def _check_facets(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str]:
-    names = [name.strip() for name in (value or "").split(",") if name.strip()]
+def _facet_names(value: str | None) -> list[str]:
+    return [name.strip() for name in (value or "").split(",") if name.strip()]
+
+
+def _check_facets(names: list[str], index: Index) -> None:
+    """Refuses a facet the index cannot count (its own keyword fields are known only once it
+    is open), as a usage error."""
     try:
-        parse_facets(names)
+        parse_facets(names, tuple(index.keyword_fields))
     except NewssearchError as e:
-        raise click.BadParameter(str(e)) from None
-    return names
+        raise click.BadParameter(str(e), param_hint="'--facets'") from None
 
 
 def _check_recency(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -79,9 +84,9 @@ def _check_recency(ctx: click.Context, param: click.Parameter, value: str | None
 @click.option(
     "--facets",
     metavar="LIST",
-    callback=_check_facets,
-    help=f"Count every match by these, comma-separated: {', '.join(NAMES)} (printed after "
-    "the hits; date buckets are years, months or days chosen from the span unless given).",
+    help=f"Count every match by these, comma-separated: {', '.join(NAMES)} and the index's "
+    "own keyword fields (printed after the hits; date buckets are years, months or days "
+    "chosen from the span unless given).",
 )
 @click.option(
     "--recency",
@@ -113,7 +118,7 @@ def query_command(
     sort: str,
     match: str,
     expand: bool,
-    facets: list[str],
+    facets: str | None,
     recency: str | None,
     output_format: str,
     as_json: bool,
@@ -125,7 +130,8 @@ def query_command(
     if as_json and output_format not in ("text", "json"):
         raise click.UsageError(f"--json and --format {output_format} contradict each other")
     output_format = "json" if as_json else output_format
-    if facets and output_format in ("jsonl", "csv"):
+    names = _facet_names(facets)
+    if names and output_format in ("jsonl", "csv"):
         raise click.UsageError(
             f"--facets is printed with --format text or json, not {output_format}"
         )
@@ -142,20 +148,21 @@ def query_command(
         "recency": recency,
     }
     with open_or_build(index_dir) as index:
+        _check_facets(names, index)
         if output_format in ("jsonl", "csv"):
             given = ctx.get_parameter_source("limit") is not click.core.ParameterSource.DEFAULT
             _export(
                 index.iter_hits(query, limit=limit if given else None, **options), output_format
             )
             return
-        results = index.search(query, limit=limit, facets=facets, **options)
+        results = index.search(query, limit=limit, facets=names, **options)
     if results.suggestion:
         click.echo(f'did you mean: "{results.suggestion}"', err=True)
     if output_format == "json":
         data = results_json(results)
         if expand:
             data["expansion"] = [list(pair) for pair in results.expansion]
-        if facets:
+        if names:
             data["facets"] = results.facets
         click.echo(json.dumps(data, ensure_ascii=False))
         return

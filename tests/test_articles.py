@@ -143,13 +143,13 @@ def test_show_help() -> None:
 def test_highlight_renders_ansi_for_a_terminal(index_dir: Path) -> None:
     with Index.open(index_dir) as index:
         marked = highlight(index.get("r2"), "plan", index.language)
-    assert marked.body.render("ansi") == "\x1b[1mPlans\x1b[0m of the army."
+    assert marked.body.render("ansi") == "\x1b[31m\x1b[1mPlans\x1b[0m of the army."
     assert marked.body.render("plain") == "Plans of the army."
     assert highlight(index.get("r2"), None, "english").body.spans == ()
 
 
 def test_show_on_a_terminal_marks_in_bold(index_dir: Path) -> None:
-    """The installed command, its stdout a pseudo-terminal: ANSI bold marks."""
+    """The installed command, its stdout a pseudo-terminal: ANSI bold red marks."""
     script = Path(sys.executable).parent / "newssearch"
     controller, terminal = pty.openpty()
     done = subprocess.run(
@@ -171,7 +171,7 @@ def test_show_on_a_terminal_marks_in_bold(index_dir: Path) -> None:
         output += chunk
     os.close(controller)
     assert done.returncode == 0, done.stderr
-    assert output.decode().splitlines()[-1] == "\x1b[1mPlans\x1b[0m of the army."
+    assert output.decode().splitlines()[-1] == "\x1b[31m\x1b[1mPlans\x1b[0m of the army."
 
 
 def test_document_not_found_is_public_and_a_newssearch_error() -> None:

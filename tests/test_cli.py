@@ -64,10 +64,20 @@ def test_query_json(checkout: Path) -> None:
     assert set(data) == {"query", "total", "took_ms", "hits"}
     assert (data["query"], data["total"]) == ('"cooperation plan" AND date:2019', 1)
     (hit,) = data["hits"]
-    assert set(hit) == {"id", "title", "date", "score", "snippet"}
+    assert list(hit) == [
+        *("id", "title", "date", "score", "url", "source", "tags", "snippet_text", "snippet"),
+        *("snippet_highlights", "title_generated", "title_highlights"),
+    ]
     assert (hit["id"], hit["title"], hit["date"]) == (SEED_ID, SEED_TITLE, "2019-10")
     assert hit["snippet"].count("<mark>Cooperation Plan</mark>") == 1
     assert "<mark>" not in hit["snippet"].replace("<mark>Cooperation Plan</mark>", "")
+    ((start, end),) = hit["snippet_highlights"]
+    assert hit["snippet_text"][start:end] == "Cooperation Plan"
+    assert hit["snippet"] == (
+        hit["snippet_text"][:start] + "<mark>Cooperation Plan</mark>" + hit["snippet_text"][end:]
+    )
+    assert (hit["title_generated"], hit["title_highlights"]) == (True, [])
+    assert (hit["tags"], hit["source"], hit["url"]) == ([], "", "")
 
 
 def test_query_options(checkout: Path) -> None:

@@ -153,3 +153,43 @@ def test_facets_recency_and_export_examples_print_what_the_readme_shows(
     assert took.sub("(ms)", out) == took.sub("(ms)", shown)
     exec(compile(code, "README.md", "exec"), {})
     assert capsys.readouterr().out == printed
+
+
+def test_script_and_terminal_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSSEARCH_INDEX", raising=False)
+    assert CliRunner().invoke(main, ["index"]).exit_code == 0
+    text = section("In scripts, on a terminal, in a notebook")
+    (block,) = re.findall(r"```sh\n(.*?)```", text, re.S)
+    commands = [line.split("#")[0].split()[1:] for line in block.splitlines()]
+    assert [c[0] for c in commands] == ["query", "query", "query", "query", "syntax"]
+    outputs = []
+    for args in commands:
+        result = CliRunner().invoke(main, _split(" ".join(args)))
+        assert result.exit_code == 0, (args, result.output)
+        outputs.append(result.stdout)
+    assert outputs[0] == "0\n"  # the seed article is about defense, not grain
+    assert outputs[1].startswith("1-1 of 1 hits (")
+    assert "\x1b[" in outputs[2] and outputs[3].startswith("1-1 of 1 hits (")
+    assert outputs[4].startswith("## Query syntax\n")
+
+
+def _split(command: str) -> list[str]:
+    return [a.strip("'") for a in re.findall(r"'[^']*'|\S+", command)]
+
+
+def test_shell_completion_as_documented(tmp_path: Path) -> None:
+    assert "_NEWSSEARCH_COMPLETE=bash_source newssearch" in README
+    script = Path(sys.executable).parent / "newssearch"
+    env = {**os.environ, "_NEWSSEARCH_COMPLETE": "bash_source"}
+    done = subprocess.run([str(script)], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.startswith("_newssearch_completion() {\n")
+    env = {
+        **os.environ,
+        "_NEWSSEARCH_COMPLETE": "bash_complete",
+        "COMP_WORDS": "newssearch query --color ",
+        "COMP_CWORD": "3",
+    }
+    done = subprocess.run([str(script)], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout == "plain,auto\nplain,always\nplain,never\n"

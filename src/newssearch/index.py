@@ -6,6 +6,7 @@ complete, so a writer killed at any moment loses only its own uncommitted work.
 
 from __future__ import annotations
 
+import html
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -372,6 +373,18 @@ class Index:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def __repr__(self) -> str:
+        documents = self._current_searcher().doc_count()
+        return f"Index({str(self.path)!r}, language={self.language!r}, documents={documents})"
+
+    def _repr_html_(self) -> str:
+        """Returns the path, language and document count as HTML, escaped, for notebooks."""
+        documents = self._current_searcher().doc_count()
+        return (
+            f"<p>newssearch index <code>{html.escape(str(self.path))}</code>: "
+            f"{documents:,} documents, stemmed in {html.escape(self.language)}</p>"
+        )
 
     def _current_executor(self) -> Executor:
         searcher = self._current_searcher()

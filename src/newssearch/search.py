@@ -7,6 +7,7 @@ asked for, multiplies relevance by a decay on article age (`recency.py`).
 
 from __future__ import annotations
 
+import html
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -25,15 +26,19 @@ from newssearch.documents import headline
 from newssearch.engine import schema
 from newssearch.engine.execute import Executor, Mask, Scores, Segment
 from newssearch.errors import DateError, NewssearchError
-from newssearch.snippets import Snippet, make_snippet
+from newssearch.snippets import Snippet, make_snippet, mark_text
 
 SORTS = ("relevance", "date", "-date")
 EXPORT_PAGE = 500  # hits ranked and read per step of `stream`
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Hit:
-    """One matching document. `date` is at its own precision (`2019-10`), or None."""
+    """One matching document. `date` is at its own precision (`2019-10`), or None.
+
+    `title` is the article's title, or for an untitled one its first sentence
+    (`title_generated`), whitespace runs collapsed; `title_spans` are its matched words.
+    """
 
     id: str
     title: str
@@ -43,6 +48,13 @@ class Hit:
     url: str = ""
     source: str = ""
     tags: tuple[str, ...] = ()
+    title_generated: bool = False
+    title_spans: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def marked_title(self) -> Snippet:
+        """Returns the title with its matched words, to render like a snippet."""
+        return Snippet(self.title, self.title_spans)
 
     def plain(self) -> dict[str, Any]:
         """Returns the hit as plain values (what exports write): id, title, date, score, url,
@@ -58,11 +70,36 @@ class Hit:
             "snippet": self.snippet.text if self.snippet else None,
         }
 
+    def to_dict(self) -> dict[str, Any]:
+        """Returns the hit's JSON form: `--json`'s, and the server's: `plain()`, its snippet
+        text as `snippet_text`, and beside it the marks.
 
-@dataclass(frozen=True)
+        `snippet` is HTML with `<mark>`; `snippet_highlights` are [start, end) offsets in
+        `snippet_text`, in characters (code points); `title_highlights` likewise in `title`.
+        """
+        found = self.plain()
+        found["snippet_text"] = found.pop("snippet")
+        return {
+            **found,
+            "snippet": self.snippet.render("html") if self.snippet else None,
+            "snippet_highlights": [list(s) for s in self.snippet.spans] if self.snippet else [],
+            "title_generated": self.title_generated,
+            "title_highlights": [list(s) for s in self.title_spans],
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Hit(id={self.id!r}, date={self.date!r}, score={self.score:.3f}, title={self.title!r})"
+        )
+
+
+@dataclass(frozen=True, repr=False)
 class SearchResults:
     """A page of hits; `total` counts every match, not just this page, and so do `facets`:
-    per facet asked for, (value, count) pairs (see `newssearch.facets`)."""
+    per facet asked for, (value, count) pairs (see `newssearch.facets`).
+
+    Iterating (and `len`) goes over the page's hits; `total` counts them all.
+    """
 
     query: str
     total: int
@@ -72,6 +109,41 @@ class SearchResults:
     # With expand: the feedback words and their weights (summing to 1), best first.
     expansion: tuple[tuple[str, float], ...] = ()
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns the JSON form: `{"query", "total", "took_ms", "hits": [Hit.to_dict()...]}`."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "took_ms": round(self.took_ms, 3),
+            "hits": [hit.to_dict() for hit in self.hits],
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"SearchResults(query={self.query!r}, total={self.total}, "
+            f"hits={len(self.hits)}, took_ms={self.took_ms:.1f})"
+        )
+
+    def _repr_html_(self) -> str:
+        """Returns the page as an HTML table, everything escaped, for notebooks."""
+        rows = "".join(
+            f"<tr><td>{html.escape(hit.id)}</td><td>{html.escape(hit.date or '')}</td>"
+            f"<td>{hit.marked_title.render('html')}</td>"
+            f"<td>{hit.snippet.render('html') if hit.snippet else ''}</td></tr>"
+            for hit in self.hits
+        )
+        return (
+            f"<p>{html.escape(self.query)}: {self.total:,} hits ({self.took_ms:.1f} ms)</p>"
+            "<table><tr><th>id</th><th>date</th><th>title</th><th>snippet</th></tr>"
+            f"{rows}</table>"
+        )
 
 
 def run(
@@ -100,15 +172,18 @@ def run(
     re-ranks the matches by pseudo-relevance feedback (`newssearch.expand`); it needs
     `sort="relevance"`. `recency` is a half-life (`30d`): relevance (after any expansion)
     decays with article age. Relative dates and ages count from `now` (default: the system
-    clock).
+    clock). `limit=0` counts: the total and the facets, no hits, nothing scored or ranked.
+    `snippets=False` leaves out the snippets and the title marks.
     """
     started = time.perf_counter()
-    if limit < 1 or offset < 0:
-        raise NewssearchError("limit must be at least 1 and offset at least 0")
+    if limit < 0 or offset < 0:
+        raise NewssearchError("limit and offset must be at least 0")
     wanted = facet_counts.parse_facets(facets, executor.keyword_fields)
-    ranked = _Ranked(executor, text, date_from, date_to, sort, match, expand, recency, now)
+    ranked = _Ranked(
+        executor, text, date_from, date_to, sort, match, expand, recency, now, scored=limit > 0
+    )
     total = int(ranked.docnums.size)
-    page = _page(executor, ranked.docnums, ranked.keys, offset, limit)
+    page = _page(executor, ranked.docnums, ranked.keys, offset, limit) if limit else []
     hits = tuple(ranked.hit(i, snippets) for i in page)
     suggestion = None
     if suggestions and total < suggest.GOOD_HITS:  # good hits: no cost at all
@@ -180,7 +255,9 @@ class _Ranked:
         expand: bool | expansion.Expansion,
         recency: str | None,
         now: datetime | None,
+        scored: bool = True,
     ) -> None:
+        """Evaluates the query; `scored=False` only finds the matches (for a count)."""
         if sort not in SORTS:
             raise NewssearchError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         settings = expansion.Expansion() if expand is True else expand or None
@@ -207,9 +284,11 @@ class _Ranked:
             self.dates = query.Dates(bounds, f"[{date_from or '*'} TO {date_to or '*'}]")
             tree = query.And((tree, self.dates))
         self.tree = tree
-        runs = executor.run(tree, scored=sort == "relevance")
+        runs = executor.run(tree, scored=scored and sort == "relevance")
         self.expansion: tuple[tuple[str, float], ...] = ()
-        if settings is not None:  # feedback from the top by relevance alone, then re-ranked
+        if (
+            settings is not None and scored
+        ):  # feedback from the top by relevance alone, then re-ranked
             docnums, keys, scores = _matches(runs, sort, None, 0)
             top = _page(executor, docnums, keys, 0, settings.docs)
             self.expansion = expansion.feedback_words(
@@ -220,7 +299,7 @@ class _Ranked:
                 runs = expansion.rerank(executor, runs, feedback, settings)
         self.matched = runs
         self.docnums, self.keys, self.scores = _matches(
-            runs, sort, half_life, int(moment.timestamp())
+            runs, sort, half_life if scored else None, int(moment.timestamp())
         )
 
     def hit(self, i: int, snippets: bool) -> Hit:
@@ -312,13 +391,31 @@ def _hit(
     stored = searcher.stored_fields(docnum)
     body = stored.get("body") or ""
     meta = json.loads(stored.get("meta") or "{}")
+    title = " ".join((stored.get("title") or "").split())
+    generated = not title
+    if generated:
+        title = headline(body)
+    snippet = None
+    if snippets:
+        # A title-only article shows its title as the snippet; a made-up title is body text.
+        snippet = (
+            make_snippet(body, tree, language)
+            if body.strip()
+            else make_snippet(title, tree, language, field="title")
+        )
     return Hit(
         id=stored["id"],
-        title=(stored.get("title") or "").strip() or headline(body),
+        title=title,
         date=stored.get("date"),
         score=score,
-        snippet=make_snippet(body, tree, language) if snippets else None,
+        snippet=snippet,
         url=meta.get("url", ""),
         source=meta.get("source", ""),
         tags=tuple(meta.get("tags", ())),
+        title_generated=generated,
+        title_spans=(
+            mark_text(title, tree, language, "body" if generated else "title").spans
+            if snippets
+            else ()
+        ),
     )

@@ -1,8 +1,10 @@
 """Snippets: the best passage of a body with every matched word marked, as plain data.
 
 A snippet is text plus the spans to highlight; `render` formats it last, as plain text,
-ANSI bold or `<mark>` HTML. Stemmed variants are marked (`cooperate` marks `cooperation`), a
-phrase is one span where it occurs as a phrase, and words only under NOT are never marked.
+ANSI bold (through click.style) or `<mark>` HTML, and `wrap` splits it into lines. Stemmed
+variants are marked (`cooperate` marks `cooperation`), a phrase is one span where it occurs as
+a phrase, and words only under NOT are never marked. A title is marked by the same rules
+(`mark_text`), with the words of `title:` and of no field.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+
+import click
 
 from newssearch.analysis import spans, stemmer
 from newssearch.query import Node, Phrase, Prefix, Term, positive_leaves
@@ -28,28 +32,63 @@ class Snippet:
     spans: tuple[tuple[int, int], ...] = ()
 
     def render(self, style: str = "plain") -> str:
-        """Returns the text marked up: `plain`, `ansi` (bold) or `html` (escaped, `<mark>`)."""
+        """Returns the text marked up: `plain`, `ansi` (bold red) or `html` (escaped, `<mark>`)."""
         if style not in _STYLES:
             raise ValueError(f"style must be one of {', '.join(_STYLES)}, not {style!r}")
-        escape = (lambda s: html.escape(s, quote=False)) if style == "html" else str
         if style == "plain":
             return self.text
-        opening, closing = ("<mark>", "</mark>") if style == "html" else ("\x1b[1m", "\x1b[0m")
         out, at = [], 0
         for start, end in self.spans:
-            out += [escape(self.text[at:start]), opening, escape(self.text[start:end]), closing]
+            out += [_escape(self.text[at:start], style), _mark(self.text[start:end], style)]
             at = end
-        out.append(escape(self.text[at:]))
+        out.append(_escape(self.text[at:], style))
         return "".join(out)
+
+    def wrap(self, width: int) -> list[Snippet]:
+        """Returns the snippet as lines of at most `width` characters, broken at spaces.
+
+        A word longer than `width` gets a line of its own; a span across a break is cut in two.
+        """
+        lines: list[Snippet] = []
+        start = 0
+        while start < len(self.text):
+            end = len(self.text)
+            if end - start > width:
+                space = self.text.rfind(" ", start, start + width + 1)
+                end = space if space > start else self.text.find(" ", start + width)
+                end = len(self.text) if end < 0 else end
+            spans = tuple(
+                (max(s, start) - start, min(e, end) - start)
+                for s, e in self.spans
+                if s < end and e > start
+            )
+            lines.append(Snippet(self.text[start:end], spans))
+            start = end + 1
+        return lines
 
     def __str__(self) -> str:
         return self.text
 
 
-def make_snippet(body: str, tree: Node, language: str, width: int = WIDTH) -> Snippet:
-    """Returns the passage of about `width` characters that shows the most matched words."""
+def _escape(text: str, style: str) -> str:
+    return html.escape(text, quote=False) if style == "html" else text
+
+
+def _mark(text: str, style: str) -> str:
+    if style == "html":
+        return f"<mark>{html.escape(text, quote=False)}</mark>"
+    return click.style(text, fg="red", bold=True)
+
+
+def make_snippet(
+    body: str, tree: Node, language: str, width: int = WIDTH, field: str = "body"
+) -> Snippet:
+    """Returns the passage of about `width` characters that shows the most matched words.
+
+    `field` says whose words to mark: those of no field and of `field:`.
+    """
     tokens = [(start, end, word) for start, end, word in spans(body)]
-    marks = _marks(tokens, tree, language, "body")
+    marks = _marks(tokens, tree, language, field)
     start, end = _window(body, tokens, marks, width)
     return _cut(body, start, end, [m for m in marks if start <= m[0] and m[1] <= end])
 

@@ -41,7 +41,11 @@ index_option = click.option(
 
 
 class _Group(click.Group):
-    """Turns every NewssearchError into one line on stderr and a non-zero exit status."""
+    """Turns every NewssearchError into one line on stderr and a non-zero exit status.
+
+    The status is 2 for a malformed query, else 1 — or what a command put in
+    `ctx.meta["newssearch.error_status"]` (`query --exit-code`: 2 for every error).
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -51,7 +55,7 @@ class _Group(click.Group):
             sys.exit(2)
         except NewssearchError as e:
             click.echo(f"newssearch: {e}", err=True)
-            sys.exit(1)
+            sys.exit(ctx.meta.get("newssearch.error_status", 1))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

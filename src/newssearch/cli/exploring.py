@@ -9,7 +9,7 @@ import click
 
 from newssearch.articles import highlight
 from newssearch.cli.app import from_option, index_option, main, open_or_build, to_option
-from newssearch.cli.querying import echo_hits, results_json
+from newssearch.cli.querying import echo_hits
 
 
 @main.command("show")
@@ -83,7 +83,7 @@ def similar_command(
     with open_or_build(index_dir) as index:
         results = index.similar(doc_id, limit=limit, date_from=date_from, date_to=date_to)
     if as_json:
-        click.echo(json.dumps({"id": doc_id, **results_json(results)}, ensure_ascii=False))
+        click.echo(json.dumps({"id": doc_id, **results.to_dict()}, ensure_ascii=False))
         return
     click.echo(f"like {doc_id}: {results.query or '(no distinctive words)'}")
     echo_hits(results, 0)

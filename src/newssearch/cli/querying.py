@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import click
 
 from newssearch.cli.app import from_option, index_option, main, open_or_build, to_option
+from newssearch.cli.syntax import QueryCommand
 from newssearch.errors import NewssearchError
 from newssearch.facets import NAMES, parse_facets
 from newssearch.index import Index
@@ -46,11 +49,15 @@ def _check_recency(ctx: click.Context, param: click.Parameter, value: str | None
     return value
 
 
-@main.command("query")
-@click.argument("query")
+@main.command("query", cls=QueryCommand)
+@click.argument("query_words", metavar="QUERY", nargs=-1, required=True)
 @index_option
 @click.option(
-    "--limit", default=10, show_default=True, type=click.IntRange(min=1), help="Hits to show."
+    "--limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Hits to show; 0 prints only the total, as --count.",
 )
 @click.option(
     "--offset",
@@ -106,10 +113,23 @@ def _check_recency(ctx: click.Context, param: click.Parameter, value: str | None
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (--format json).")
 @click.option("--no-snippets", is_flag=True, help="Leave out the snippets.")
+@click.option("--count", is_flag=True, help="Print only the total (as --limit 0).")
+@click.option(
+    "--exit-code",
+    is_flag=True,
+    help="Exit as grep does: 0 with hits, 1 with none, 2 on any error.",
+)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour ids, dates and matches; auto: on a terminal, unless $NO_COLOR is set.",
+)
 @click.pass_context
 def query_command(
     ctx: click.Context,
-    query: str,
+    query_words: tuple[str, ...],
     index_dir: str,
     limit: int,
     offset: int,
@@ -123,8 +143,19 @@ def query_command(
     output_format: str,
     as_json: bool,
     no_snippets: bool,
+    count: bool,
+    exit_code: bool,
+    color: str,
 ) -> None:
-    """Search the index. QUERY syntax: see the README (words, "phrases", OR, NOT, date:...)."""
+    """Search the index for QUERY (its words are joined with spaces; syntax below).
+
+    Prints the hits ranked, each with its date, id, title and a snippet; --json prints them
+    as one object.
+    """
+    if exit_code:
+        ctx.meta["newssearch.error_status"] = 2
+    query = " ".join(query_words)
+    limit = 0 if count else limit
     if expand and sort != "relevance":
         raise click.UsageError(f"--expand re-ranks by relevance: it cannot go with --sort {sort}")
     if as_json and output_format not in ("text", "json"):
@@ -135,6 +166,8 @@ def query_command(
         raise click.UsageError(
             f"--facets is printed with --format text or json, not {output_format}"
         )
+    if limit == 0 and output_format in ("jsonl", "csv"):
+        raise click.UsageError(f"--count prints a total, not an export (--format {output_format})")
     if recency is not None and sort != "relevance":
         raise click.UsageError(f"--recency ranks by relevance; it does not apply to --sort {sort}")
     options: dict[str, Any] = {
@@ -159,48 +192,63 @@ def query_command(
     if results.suggestion:
         click.echo(f'did you mean: "{results.suggestion}"', err=True)
     if output_format == "json":
-        data = results_json(results)
+        data = results.to_dict()
         if expand:
             data["expansion"] = [list(pair) for pair in results.expansion]
         if names:
             data["facets"] = results.facets
         click.echo(json.dumps(data, ensure_ascii=False))
-        return
-    echo_hits(results, offset)
-    _print_facets(results, sys.stdout.isatty())
+    else:
+        if limit == 0:
+            click.echo(results.total)
+        else:
+            echo_hits(results, offset, use_color(color))
+        _print_facets(results, sys.stdout.isatty())
+    if exit_code and not results.total:
+        sys.exit(1)
 
 
-def results_json(results: SearchResults) -> dict[str, Any]:
-    """Returns the JSON object of `--json`: query, total, took_ms and the hits."""
-    return {
-        "query": results.query,
-        "total": results.total,
-        "took_ms": round(results.took_ms, 3),
-        "hits": [
-            {
-                "id": h.id,
-                "title": h.title,
-                "date": h.date,
-                "score": h.score,
-                "snippet": h.snippet.render("html") if h.snippet else None,
-            }
-            for h in results.hits
-        ],
-    }
+def use_color(choice: str) -> bool:
+    """Returns whether to colour: `always`, `never`, or on a terminal without $NO_COLOR."""
+    if choice != "auto":
+        return choice == "always"
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
-def echo_hits(results: SearchResults, offset: int) -> None:
-    """Prints the count line, then each hit: rank, date, id, title, and its snippet."""
-    style = "ansi" if sys.stdout.isatty() else "plain"
-    shown = f"{offset + 1}-{offset + len(results.hits)} of " if results.hits else ""
-    click.echo(f"{shown}{results.total} hits ({results.took_ms:.1f} ms)")
+def _width() -> int | None:
+    """Returns the width to wrap snippets to: $COLUMNS, else the terminal's; None when piped."""
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def echo_hits(results: SearchResults, offset: int, color: bool | None = None) -> None:
+    """Prints the count line, then each hit: rank, date, id, title, and its snippet, wrapped.
+
+    `color` None: on a terminal unless $NO_COLOR is set (as `--color auto`).
+    """
+    color = use_color("auto") if color is None else color
+    style = "ansi" if color else "plain"
+    shown = f"{offset + 1}-{offset + len(results)} of " if results.hits else ""
+    click.echo(f"{shown}{results.total} hits ({results.took_ms:.1f} ms)", color=color)
     if results.expansion:
         words = ", ".join(f"{word} {weight:.2f}" for word, weight in results.expansion)
         click.echo(f"re-ranked with the top hits' words: {words}")
-    for rank, hit in enumerate(results.hits, start=offset + 1):
-        click.echo(f"\n{rank}. {hit.date or 'undated'}  {hit.id}  {hit.title}")
+    width = _width()
+    for rank, hit in enumerate(results, start=offset + 1):
+        click.echo(f"\n{rank}. {_heading(hit, style)}", color=color)
         if hit.snippet and hit.snippet.text:
-            click.echo(f"   {hit.snippet.render(style)}")
+            lines = hit.snippet.wrap(max(20, width - 3)) if width else [hit.snippet]
+            for line in lines:
+                click.echo(f"   {line.render(style)}", color=color)
+
+
+def _heading(hit: Hit, style: str) -> str:
+    """Returns `date  id  title`, the date green and the id magenta when coloured."""
+    date, doc_id = hit.date or "undated", hit.id
+    if style == "ansi":
+        date, doc_id = click.style(date, fg="green"), click.style(doc_id, fg="magenta")
+    return f"{date}  {doc_id}  {hit.marked_title.render(style)}"
 
 
 def _print_facets(results: SearchResults, terminal: bool) -> None:

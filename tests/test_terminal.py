@@ -4,8 +4,10 @@ help with the syntax, and queries that start with `-`."""
 from __future__ import annotations
 
 import fcntl
+import gzip
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from conftest import ARTICLES, ROOT, write_jsonl
 
 from newssearch.cli import main
 from newssearch.cli.syntax import syntax_table, syntax_text
+from newssearch.documents import input_size, load_documents
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 GREEN, MAGENTA, MATCH, RESET = "\x1b[32m", "\x1b[35m", "\x1b[31m\x1b[1m", "\x1b[0m"
@@ -124,15 +127,21 @@ def test_snippets_wrap_to_columns(indexed: Path) -> None:
     )
 
 
-def on_terminal(args: list[str], env: dict[str, str], columns: int = 44) -> str:
-    """Returns what the installed `newssearch` prints on a real pseudo-terminal."""
+def on_terminal(
+    args: list[str], env: dict[str, str], columns: int = 44, stdin: Path | None = None
+) -> str:
+    """Returns what the installed `newssearch` prints on a real pseudo-terminal (its standard
+    input too, unless `stdin` names a file to read instead)."""
     leader, follower = os.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     script = Path(sys.executable).parent / "newssearch"
+    source = stdin.open("rb") if stdin else None
     with subprocess.Popen(
-        [str(script), *args], stdin=follower, stdout=follower, stderr=follower, env=env
+        [str(script), *args], stdin=source or follower, stdout=follower, stderr=follower, env=env
     ) as process:
         os.close(follower)
+        if source:
+            source.close()
         chunks = []
         while True:
             try:
@@ -197,3 +206,67 @@ def test_a_query_starting_with_minus_goes_after_double_dash(indexed: Path) -> No
         "Error: No such option: -a (in '-army'). A query that starts with '-' goes after '--': "
         "newssearch query [OPTIONS] -- -army ..."
     )
+
+
+# ---- progress -------------------------------------------------------------------------------
+
+FRAME = re.compile(
+    r"\rindexing  \[([#-]{24})\]\s+(\d+)%(?:  \d\d:\d\d:\d\d)?"
+    r"(?:  ([\d,]+) documents(?:, [\d,]+/s)?)?"
+)
+
+
+def test_indexing_shows_a_bar_on_a_terminal_and_nothing_when_piped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    records = [{"id": f"d{n}", "body": f"word{n} " * 40} for n in range(1_250)]
+    write_jsonl(tmp_path / "many.jsonl", records)
+    env = {k: v for k, v in os.environ.items() if k != "NEWSSEARCH_INDEX"}
+    out = on_terminal(["index", "--index", "ix", "many.jsonl"], env, columns=100)
+    frames = FRAME.findall(out.replace("\x1b[?25l", "").replace("\x1b[?25h", ""))
+    percents = [int(p) for _, p, _ in frames]
+    assert percents == sorted(percents) and percents[-1] == 100 and len(frames) >= 7
+    counts = [c for _, _, c in frames if c]
+    assert counts == [f"{n:,}" for n in range(200, 1_201, 200)] + ["1,250"]
+    assert frames[-1][0] == "#" * 24
+    lines = out.split("\x1b[?25h", 1)[1].strip("\n").splitlines()
+    assert lines[0] == "indexing… 1,250 documents read; writing the last batches and committing"
+    assert re.fullmatch(r"added 1,250, updated 0, unchanged 0, rejected 0 in \d+\.\d s", lines[1])
+    # Piped: no bar, no label, only the summary.
+    code, out, err = run("index", "--index", "ix2", "many.jsonl")
+    assert (code, err) == (0, "")
+    assert out.startswith("added 1,250, updated 0, unchanged 0, rejected 0 in ")
+
+
+def test_indexing_standard_input_on_a_terminal_counts_without_a_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_jsonl(tmp_path / "many.jsonl", [{"id": f"d{n}", "body": "text"} for n in range(600)])
+    env = {k: v for k, v in os.environ.items() if k != "NEWSSEARCH_INDEX"}
+    out = on_terminal(["index", "--index", "ix", "-"], env, stdin=tmp_path / "many.jsonl")
+    assert re.fullmatch(
+        r"\rindexing… 500 documents read\rindexing… 600 documents read, committing\n"
+        r"added 600, updated 0, unchanged 0, rejected 0 in \d+\.\d s\n",
+        out,
+    ), out
+
+
+def test_readers_tell_the_bytes_read(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "a.jsonl", ARTICLES[:3])
+    with gzip.open(tmp_path / "b.jsonl.gz", "wt", encoding="utf-8") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in ARTICLES[3:] * 200))
+    (tmp_path / "c.txt").write_text("date 2019-10\nA seed.", encoding="utf-8")
+    (tmp_path / "skip.csv").write_text("x", encoding="utf-8")
+    sizes = [(tmp_path / n).stat().st_size for n in ("a.jsonl", "b.jsonl.gz", "c.txt")]
+    assert input_size(tmp_path, tmp_path / "missing") == sum(sizes)
+    seen: list[int] = []
+    items = list(load_documents(tmp_path, progress=seen.append))
+    assert len(items) == 3 + 5 * 200 + 1
+    assert seen == sorted(seen) and seen[-1] == sum(sizes)
+    # After each record of a.jsonl, its own offset; at its end, its size; the .gz counts
+    # compressed bytes, in steps of the reader's buffer.
+    lines = (tmp_path / "a.jsonl").read_bytes().splitlines(keepends=True)
+    assert seen[:4] == [len(lines[0]), len(lines[0]) + len(lines[1]), sizes[0], sizes[0]]
+    assert sizes[0] < seen[4] <= sizes[0] + sizes[1]

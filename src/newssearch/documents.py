@@ -153,6 +153,7 @@ def load_documents(
     keyword_fields: Mapping[str, str] | None = None,
     lenient_dates: bool = False,
     max_record_bytes: int = records.MAX_RECORD_BYTES,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[Document | Rejected]:
     """Yields the documents in files and folders (recursively), and a Rejected for each bad one.
 
@@ -162,9 +163,12 @@ def load_documents(
     `keyword_fields` maps an index's extra keyword fields to the record keys they are read
     from (`Index.keyword_fields`); with `lenient_dates`, a record whose date does not parse is
     kept undated, with a `warning`. A record (line, array element, seed file) longer than
-    `max_record_bytes` is rejected with its size, without being held in memory.
+    `max_record_bytes` is rejected with its size, without being held in memory. `progress`,
+    if given, is called after each record of a file with the bytes of the files read so far
+    (of `input_size(*paths)`; compressed bytes for `.gz`; standard input does not count).
     """
     reading = _Reading(dict(keyword_fields or {}), lenient_dates, max_record_bytes)
+    done = 0
     for path in paths:
         if isinstance(path, str) and path == STDIN:
             yield from _read_json(sys.stdin.buffer, _STDIN_NAME, records.lines, reading)
@@ -172,10 +176,33 @@ def load_documents(
         for file in _files(Path(path)):
             if isinstance(file, Rejected):
                 yield file
-            elif file.name.endswith(".txt"):
+                continue
+            if file.name.endswith(".txt"):
                 yield _read_seed(file, reading)
             else:
-                yield from _read_file(file, reading)
+                yield from _read_file(file, reading, _after(done, progress))
+            done += _size(file)
+            if progress:
+                progress(done)
+
+
+def _after(base: int, progress: Callable[[int], None] | None) -> Callable[[int], None] | None:
+    """Returns `progress` for one file: its offsets counted after the `base` bytes before it."""
+    return None if progress is None else (lambda at: progress(base + at))
+
+
+def input_size(*paths: str | os.PathLike[str]) -> int:
+    """Returns the total size in bytes of the files `load_documents(*paths)` reads (0 for `-`)."""
+    files = (f for p in paths if p != STDIN for f in _files(Path(p)))
+    return sum(_size(f) for f in files if isinstance(f, Path))
+
+
+def _size(path: Path) -> int:
+    """Returns the file's size in bytes; 0 for one that cannot be read (it is rejected)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 @dataclass(frozen=True)
@@ -262,15 +289,22 @@ def _read_seed(path: Path, reading: _Reading) -> Document | Rejected:
         return Rejected(origin, _short(str(e)))
 
 
-def _read_file(path: Path, reading: _Reading) -> Iterator[Document | Rejected]:
+def _read_file(
+    path: Path, reading: _Reading, progress: Callable[[int], None] | None = None
+) -> Iterator[Document | Rejected]:
+    """Yields the file's records; `progress` gets the bytes of the file read (compressed)."""
     cut = records.array_elements if path.name.endswith(".json") else records.lines
     try:
-        stream = gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+        file = open(path, "rb")  # noqa: SIM115
     except OSError as e:
         yield Rejected(str(path), f"cannot read: {e.strerror}")
         return
-    with stream:
-        yield from _read_json(stream, str(path), cut, reading)
+    stream = gzip.GzipFile(fileobj=file) if path.name.endswith(".gz") else file
+    with file, stream:
+        for item in _read_json(stream, str(path), cut, reading):
+            yield item
+            if progress:
+                progress(file.tell())
 
 
 def _read_json(

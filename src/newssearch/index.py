@@ -47,11 +47,11 @@ class IndexReport:
     warnings: tuple[str, ...] = ()  # `file:line: message` of documents indexed with a warning
 
     def summary(self) -> str:
-        """Returns one line: `added 3, updated 0, unchanged 1, rejected 0 in 0.2 s`."""
-        warned = f", {len(self.warnings)} with warnings" if self.warnings else ""
+        """Returns one line: `added 3,012, updated 0, unchanged 1, rejected 0 in 0.2 s`."""
+        warned = f", {len(self.warnings):,} with warnings" if self.warnings else ""
         return (
-            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"rejected {len(self.rejected)}{warned} in {self.seconds:.1f} s"
+            f"added {self.added:,}, updated {self.updated:,}, unchanged {self.unchanged:,}, "
+            f"rejected {len(self.rejected):,}{warned} in {self.seconds:.1f} s"
         )
 
 

@@ -3,16 +3,18 @@ errors, and the first-run build of the default index from ./seeds."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
 from newssearch.dates import resolve
-from newssearch.documents import Document, Rejected, keyword_field, load_documents
+from newssearch.documents import Document, Rejected, input_size, keyword_field, load_documents
 from newssearch.errors import (
     DateError,
     IncompatibleIndexError,
@@ -104,23 +106,53 @@ def run_index(
             index_dir, language or "english", overwrite=True, keyword_fields=keyword_fields
         )
     with index:
-        documents = load_documents(
-            *paths, keyword_fields=index.keyword_fields, lenient_dates=lenient_dates
+        load = functools.partial(
+            load_documents, *paths, keyword_fields=index.keyword_fields, lenient_dates=lenient_dates
         )
-        return index.add(_with_progress(documents), strict=strict)
+        return index.add(_with_progress(load, input_size(*paths)), strict=strict)
 
 
-def _with_progress(items: Iterator[Document | Rejected]) -> Iterator[Document | Rejected]:
-    """Yields `items`, showing a running count on stderr when it is a terminal."""
+def _with_progress(
+    load: Callable[..., Iterator[Document | Rejected]], size: int
+) -> Iterator[Document | Rejected]:
+    """Yields `load()`; on a terminal, with a bar on stderr: percent of the `size` input bytes
+    read, documents per second, time left. Nothing when stderr is not a terminal."""
     if not sys.stderr.isatty():
-        yield from items
+        yield from load()
         return
+    if not size:  # standard input only: no size to measure against, a running count
+        count = 0
+        for count, item in enumerate(load(), start=1):
+            if count % 500 == 0:
+                click.echo(f"\rindexing… {count:,} documents read", err=True, nl=False)
+            yield item
+        click.echo(f"\rindexing… {count:,} documents read, committing", err=True)
+        return
+    read = [0]  # input bytes read so far, as load_documents reports them
+
+    def reached(at: int) -> None:
+        read[0] = at
+
+    started = time.perf_counter()
+    bar = click.progressbar(
+        length=size,
+        label="indexing",
+        file=sys.stderr,
+        width=24,
+        show_eta=True,
+        item_show_func=lambda info: info,
+    )
     count = 0
-    for count, item in enumerate(items, start=1):
-        if count % 500 == 0:
-            click.echo(f"\rindexing… {count:,} documents read", err=True, nl=False)
-        yield item
-    click.echo(f"\rindexing… {count:,} documents read, committing", err=True)
+    with bar:
+        for count, item in enumerate(load(progress=reached), start=1):
+            if count % 200 == 0:
+                rate = count / max(time.perf_counter() - started, 1e-9)
+                bar.update(read[0] - bar.pos, f"{count:,} documents, {rate:,.0f}/s")
+            yield item
+        bar.update(size - bar.pos, f"{count:,} documents")
+    click.echo(
+        f"indexing… {count:,} documents read; writing the last batches and committing", err=True
+    )
 
 
 def check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

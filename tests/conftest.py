@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,22 @@ from newssearch import Index, load_documents
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SEED_ID = "000_ddf5f41fb1d21a55"
-SHARED = ROOT.parent / "shared"
+# The corpora (Reuters-21578, CACM), read where they are, never copied: $NEWSSEARCH_CORPORA,
+# else ../shared/corpora beside the repository. Tests that need one skip, saying where they looked.
+CORPORA_VARIABLE = "NEWSSEARCH_CORPORA"
+CORPORA = Path(os.environ.get(CORPORA_VARIABLE) or ROOT.parent / "shared" / "corpora")
+REUTERS = CORPORA / "reuters21578" / "reuters21578.jsonl.gz"
+
+
+def need_corpus(path: Path) -> Path:
+    """Returns `path`, or skips the test saying which variable and path to fix."""
+    if not path.exists():
+        pytest.skip(
+            f"corpus not found: {path} (set ${CORPORA_VARIABLE} to the folder of the corpora; "
+            f"it is {os.environ.get(CORPORA_VARIABLE) or 'unset, so ../shared/corpora'})"
+        )
+    return path
+
 
 # Eight articles: a stem collision (plan/plans/planned), a phrase that also occurs out of
 # order, dates either side of a month boundary at several precisions, an article with no

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, SEED_ID, SEEDS, SHARED
+from conftest import CORPORA, ROOT, SEED_ID, SEEDS, need_corpus
 
 from newssearch import Document, load_documents
 from newssearch.cli import main
@@ -112,14 +112,13 @@ def test_input_examples_run(tmp_path: Path) -> None:
 
 
 def test_keyword_field_examples_run(tmp_path: Path) -> None:
-    if not (SHARED / "corpora" / "reuters21578").is_dir():
-        pytest.skip(f"Reuters corpus not found under {SHARED}")
+    need_corpus(CORPORA / "reuters21578")
     section = README.split("### Extra keyword fields", 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     first, second = (
         subprocess.run(
-            ["bash", "-c", line.replace("../shared", str(SHARED))],
+            ["bash", "-c", line.replace("../shared/corpora", str(CORPORA))],
             cwd=tmp_path,
             env=env,
             capture_output=True,
@@ -129,7 +128,7 @@ def test_keyword_field_examples_run(tmp_path: Path) -> None:
     )
     # One Reuters article has no text at all: it is rejected, so the exit status is 1.
     assert first.returncode == 1, first.stderr
-    assert first.stdout.startswith("added 21577, updated 0, unchanged 0, rejected 1 in ")
+    assert first.stdout.startswith("added 21,577, updated 0, unchanged 0, rejected 1 in ")
     assert second.returncode == 0 and second.stdout.startswith("1-3 of "), second.stderr
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHARED
+from conftest import REUTERS, need_corpus
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
@@ -22,7 +22,6 @@ from newssearch import Document, Index, PartialDate, load_documents
 from newssearch.engine import schema as ns_schema
 from newssearch.engine import segments
 
-REUTERS = SHARED / "corpora" / "reuters21578" / "reuters21578.jsonl.gz"
 COUNT = 2_000
 
 QUERIES = [
@@ -55,9 +54,7 @@ QUERIES = [
 
 
 def _reuters() -> list[Document]:
-    if not REUTERS.exists():
-        pytest.skip(f"Reuters corpus not found at {REUTERS}")
-    read = load_documents(REUTERS, keyword_fields={"place": "places"})
+    read = load_documents(need_corpus(REUTERS), keyword_fields={"place": "places"})
     docs = (d for d in read if isinstance(d, Document))
     return list(itertools.islice(docs, COUNT))
 

@@ -30,9 +30,9 @@ def readme() -> str:
     return description if isinstance(description, str) else ""
 
 
-def syntax_text() -> str:
-    """Returns the README's query syntax section, heading included, as Markdown."""
-    text = readme()
+def syntax_text(text: str | None = None) -> str:
+    """Returns the query syntax section of `text` (default: the README), heading included."""
+    text = readme() if text is None else text
     if SECTION not in text:
         return "The query syntax is documented in the README of newssearch."
     section = text.split(SECTION, 1)[1]

@@ -128,9 +128,11 @@ def _marks(
     for i, token_stem in enumerate(stems):
         if taken[i]:
             continue
-        hit = singles.get(token_stem) or next(
-            (p[2] for p in prefixes if token_stem.startswith(p[0]) or token_stem == p[1]), None
-        )
+        hit = singles.get(token_stem)
+        if hit is None and prefixes:
+            hit = next(
+                (p[2] for p in prefixes if token_stem.startswith(p[0]) or token_stem == p[1]), None
+            )
         if hit is not None:
             found.append((tokens[i][0], tokens[i][1], hit))
     return sorted(found, key=lambda m: m[0])

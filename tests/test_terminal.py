@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ARTICLES, ROOT, write_jsonl
 
+from newssearch import Document
 from newssearch.cli import main
 from newssearch.cli.syntax import syntax_table, syntax_text
 from newssearch.documents import input_size, load_documents
@@ -270,3 +271,16 @@ def test_readers_tell_the_bytes_read(tmp_path: Path) -> None:
     lines = (tmp_path / "a.jsonl").read_bytes().splitlines(keepends=True)
     assert seen[:4] == [len(lines[0]), len(lines[0]) + len(lines[1]), sizes[0], sizes[0]]
     assert sizes[0] < seen[4] <= sizes[0] + sizes[1]
+
+
+def test_a_file_that_vanishes_while_reading_is_rejected_not_a_crash(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.txt").write_text("date 2019-10\nA seed.", encoding="utf-8")
+    seen: list[int] = []
+    items = load_documents(tmp_path, progress=seen.append)
+    first = next(items)
+    (tmp_path / "b.txt").unlink()
+    rest = list(items)
+    assert isinstance(first, Document) and first.id == "a"
+    assert [str(r) for r in rest] == [f"{tmp_path}/b.txt:1: cannot read: No such file or directory"]
+    assert seen == [(tmp_path / "a.txt").stat().st_size] * 2

@@ -1,7 +1,7 @@
 """Snippets: the best passage of a body with every matched word marked, as plain data.
 
 A snippet is text plus the spans to highlight; `render` formats it last, as plain text,
-ANSI bold (through click.style) or `<mark>` HTML, and `wrap` splits it into lines. Stemmed
+ANSI bold red (through click.style) or `<mark>` HTML, and `wrap` splits it into lines. Stemmed
 variants are marked (`cooperate` marks `cooperation`), a phrase is one span where it occurs as
 a phrase, and words only under NOT are never marked. A title is marked by the same rules
 (`mark_text`), with the words of `title:` and of no field.

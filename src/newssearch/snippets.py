@@ -13,8 +13,6 @@ import html
 import re
 from dataclasses import dataclass
 
-import click
-
 from newssearch.analysis import spans, stemmer
 from newssearch.query import Node, Phrase, Prefix, Term, positive_leaves
 
@@ -77,6 +75,8 @@ def _escape(text: str, style: str) -> str:
 def _mark(text: str, style: str) -> str:
     if style == "html":
         return f"<mark>{html.escape(text, quote=False)}</mark>"
+    import click  # on first use: the library itself never needs the command line's package
+
     return click.style(text, fg="red", bold=True)
 
 

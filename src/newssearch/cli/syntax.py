@@ -8,7 +8,6 @@ checkout reads the README beside it, so the text is never stale.
 from __future__ import annotations
 
 import re
-from importlib import metadata
 from pathlib import Path
 
 import click
@@ -23,6 +22,8 @@ def readme() -> str:
     """Returns the README: the checkout's when running from one, else the installed copy's."""
     if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "README.md").is_file():
         return (_CHECKOUT / "README.md").read_text(encoding="utf-8")
+    from importlib import metadata  # on first use: it costs every command tens of ms to load
+
     try:
         description = metadata.metadata("newssearch").json.get("description", "")
     except metadata.PackageNotFoundError:

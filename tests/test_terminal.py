@@ -172,6 +172,21 @@ def test_on_a_terminal_colour_and_width_are_automatic(indexed: Path) -> None:
     ).replace(MATCH, "").replace(RESET, "")
 
 
+def test_show_and_similar_follow_the_same_colour_rules(indexed: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS")}
+    shown = on_terminal(["show", "a1", "--query", "plan"], env)
+    assert shown.splitlines()[-1] == (
+        f"The ministers signed a cooperation {MATCH}plan{RESET} for 2020. "
+        f"The {MATCH}plan{RESET} covers training."
+    )
+    plain = on_terminal(["show", "a1", "--query", "plan"], {**env, "NO_COLOR": "1"})
+    assert plain.splitlines()[-1] == (
+        "The ministers signed a cooperation plan for 2020. The plan covers training."
+    )
+    similar = on_terminal(["similar", "a2"], env)
+    assert f"  {MAGENTA}a1{RESET}  " in similar
+
+
 # ---- help, syntax, and queries that start with `-` ------------------------------------------
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
 from newssearch.articles import highlight
 from newssearch.cli.app import from_option, index_option, main, open_or_build, to_option
-from newssearch.cli.querying import echo_hits
+from newssearch.cli.querying import echo_hits, use_color
 
 
 @main.command("show")
@@ -46,7 +45,7 @@ def show_command(doc_id: str, index_dir: str, query_text: str | None, as_json: b
             )
         )
         return
-    style = "ansi" if sys.stdout.isatty() else "plain"
+    style = "ansi" if use_color("auto") else "plain"
     click.echo(
         f"id:      {document.id}\n"
         f"title:   {marked.title.render(style) or '-'}\n"

@@ -8,13 +8,15 @@ index of the corpus with its own code. Then two long-lived processes, one per si
 (base, this, this, base, …): each turn is one pass of the query list of `_queries.py`, top 10,
 warm, with snippets and again without. Both sides see the same load, so the medians and the
 median of the paired ratios compare the code, not the moment. Last, the command line: wall time
-of `python -m newssearch query` (a new process each run, four queries), the sides alternating.
+of `python -m newssearch query` (a new process each run, four queries), the sides alternating,
+and its CPU time (user + system), which a loaded machine disturbs less.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tarfile
@@ -122,6 +124,7 @@ def main() -> int:
         proc.stdin.close()
         proc.wait()
     cli: dict[str, list[float]] = {name: [] for name in sources}
+    cpu: dict[str, list[float]] = {name: [] for name in sources}
     for run in range(args.cli_runs):
         for name in list(sources) if run % 2 == 0 else list(sources)[::-1]:
             env = {**os.environ, "PYTHONPATH": str(sources[name])}
@@ -129,6 +132,7 @@ def main() -> int:
             index_dir = work / f"index-{side}-{commit if side == 0 else 'this'}"
             for query in CLI_QUERIES:
                 started = time.perf_counter()
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 subprocess.run(
                     [sys.executable, "-m", "newssearch", "query", "--index", str(index_dir), query],
                     env=env,
@@ -136,6 +140,9 @@ def main() -> int:
                     check=True,
                 )
                 cli[name].append((time.perf_counter() - started) * 1000)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                cpu[name].append(used * 1000)
     base, this = sources
     rows = []
     for mode, label in (("1", "Index.search, snippets"), ("0", "Index.search, no snippets")):
@@ -143,12 +150,15 @@ def main() -> int:
         paired = median([y / x for x, y in zip(a, b, strict=True)])
         rows.append([label, f"{median(a):.3f}", f"{median(b):.3f}", f"{paired:.3f}"])
     a, b = cli[base], cli[this]
-    rows.append(["newssearch query (process)", f"{median(a):.1f}", f"{median(b):.1f}", "–"])
+    rows.append(["newssearch query (process), wall", f"{median(a):.1f}", f"{median(b):.1f}", "–"])
+    c, d = cpu[base], cpu[this]
+    rows.append(["newssearch query (process), CPU", f"{median(c):.1f}", f"{median(d):.1f}", "–"])
     print(
         table(["ms, median", base, this, "median paired ratio"], rows)
         + f"\n\n{args.passes} turns per side and mode (ms per query, top 10, warm); "
         f"{len(a)} command-line runs per side. Ratio of medians, command line: "
-        f"{median(b) / median(a):.3f}.\nMachine: {machine()}. Load average (1 min): "
+        f"{median(b) / median(a):.3f} wall, {median(d) / median(c):.3f} CPU.\n"
+        f"Machine: {machine()}. Load average (1 min): "
         f"{load_before} before the turns, {load_average()} at the end."
     )
     return 0

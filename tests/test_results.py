@@ -81,6 +81,9 @@ def test_limit_zero_counts_without_hits(corpus_index: Index) -> None:
         assert (results.total, results.hits) == (total, ())
         assert results.total == corpus_index.search(query, limit=100).total
     assert corpus_index.search("plan", limit=0, sort="date", date_to="2019-10").total == 2
+    counted = corpus_index.search("plan", limit=0, facets=["tag"], expand=True, recency="30d")
+    assert (counted.total, counted.hits, counted.expansion) == (3, (), ())
+    assert counted.facets == corpus_index.search("plan", facets=["tag"]).facets
     with pytest.raises(NewssearchError, match=r"^limit and offset must be at least 0$"):
         corpus_index.search("plan", limit=-1)
 

@@ -65,6 +65,21 @@ def test_count_and_limit_zero_print_only_the_total(indexed: Path) -> None:
     )
 
 
+def test_count_with_facets_and_not_with_an_export(indexed: Path) -> None:
+    assert run("query", "plan", "--count", "--facets", "tag") == (
+        0,
+        "3\n\ntag:\n  defense  1\n  economy  1\n  ports    1\n",
+        "",
+    )
+    code, out, _ = run("query", "plan", "--limit", "0", "--json", "--facets", "tag")
+    data = json.loads(out)
+    assert (data["total"], data["hits"]) == (3, [])
+    assert data["facets"] == {"tag": [["defense", 1], ["economy", 1], ["ports", 1]]}
+    code, out, err = run("query", "plan", "--count", "--format", "csv")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == "Error: --count prints a total, not an export (--format csv)"
+
+
 def test_exit_code_is_opt_in_and_grep_like(indexed: Path) -> None:
     assert run("query", "zzz")[0] == 0
     code, out, err = run("query", "zzz", "--exit-code")

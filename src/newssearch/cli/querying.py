@@ -50,7 +50,7 @@ def _check_recency(ctx: click.Context, param: click.Parameter, value: str | None
 
 
 @main.command("query", cls=QueryCommand)
-@click.argument("query_words", metavar="QUERY", nargs=-1, required=True)
+@click.argument("query_words", metavar="QUERY...", nargs=-1, required=True)
 @index_option
 @click.option(
     "--limit",

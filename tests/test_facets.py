@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SHARED, write_jsonl
+from conftest import REUTERS, need_corpus, write_jsonl
 
 from newssearch import Document, Index, NewssearchError, PartialDate, load_documents
 from newssearch.analysis import fold
@@ -260,16 +260,14 @@ def test_the_installed_command_draws_bars_on_a_terminal_and_not_in_a_pipe(
 
 # ---- checked on Reuters ----------------------------------------------------------------------
 
-REUTERS = SHARED / "corpora" / "reuters21578" / "reuters21578.jsonl.gz"
 REUTERS_COUNT = 6_000  # more than one segment of 5,000
 
 
 @pytest.fixture(scope="module")
 def reuters(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, dict[str, Document]]:
-    if not REUTERS.exists():
-        pytest.skip(f"Reuters corpus not found at {REUTERS}")
     docs = itertools.islice(
-        (d for d in load_documents(REUTERS) if isinstance(d, Document)), REUTERS_COUNT
+        (d for d in load_documents(need_corpus(REUTERS)) if isinstance(d, Document)),
+        REUTERS_COUNT,
     )
     by_id = {d.id: d for d in docs}
     index = Index.create(tmp_path_factory.mktemp("reuters") / "index")

@@ -16,8 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newssearch import Document, load_documents
-from newssearch import documents as documents_module
+from newssearch import Document, load_documents, readers
 from newssearch.dates import PartialDate
 from newssearch.documents import Rejected, headline
 from newssearch.errors import DocumentError
@@ -423,14 +422,14 @@ def test_reading_is_lazy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         )
     )
     parsed = 0
-    parse = documents_module._parse_record
+    parse = readers._parse_record
 
     def counting(*args: Any) -> Document | Rejected:
         nonlocal parsed
         parsed += 1
         return parse(*args)
 
-    monkeypatch.setattr(documents_module, "_parse_record", counting)
+    monkeypatch.setattr(readers, "_parse_record", counting)
     stream = load_documents(path)
     assert inspect.isgenerator(stream)
     assert parsed == 0
@@ -798,7 +797,7 @@ def test_a_seed_file_past_the_size_limit_is_rejected_with_its_size(tmp_path: Pat
 
 
 def test_the_default_record_limit_is_8_mib() -> None:
-    assert documents_module.records.MAX_RECORD_BYTES == 8 * 1024 * 1024
+    assert readers.records.MAX_RECORD_BYTES == 8 * 1024 * 1024
     parameter = inspect.signature(load_documents).parameters["max_record_bytes"]
     assert parameter.default == 8 * 1024 * 1024
 

@@ -21,7 +21,7 @@ from conftest import ARTICLES, ROOT, write_jsonl
 from newssearch import Document
 from newssearch.cli import main
 from newssearch.cli.syntax import syntax_table, syntax_text
-from newssearch.documents import input_size, load_documents
+from newssearch.readers import input_size, load_documents
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 GREEN, MAGENTA, MATCH, RESET = "\x1b[32m", "\x1b[35m", "\x1b[31m\x1b[1m", "\x1b[0m"

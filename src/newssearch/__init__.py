@@ -8,7 +8,7 @@ for hit in index.search('"cooperation plan" AND date:2019').hits:
 """
 
 from newssearch.dates import PartialDate
-from newssearch.documents import Document, Rejected, load_documents
+from newssearch.documents import Document, Rejected
 from newssearch.errors import (
     DateError,
     DocumentError,
@@ -23,6 +23,7 @@ from newssearch.errors import (
 )
 from newssearch.expand import Expansion
 from newssearch.index import Index, IndexReport, IndexStats
+from newssearch.readers import load_documents
 
 __all__ = [
     "DateError",

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from newssearch.dates import resolve
-from newssearch.documents import Document, Rejected, input_size, keyword_field, load_documents
+from newssearch.documents import Document, Rejected, keyword_field
 from newssearch.errors import (
     DateError,
     IncompatibleIndexError,
@@ -24,6 +24,7 @@ from newssearch.errors import (
     QuerySyntaxError,
 )
 from newssearch.index import Index, IndexReport
+from newssearch.readers import input_size, load_documents
 
 DEFAULT_SEEDS = Path("seeds")
 

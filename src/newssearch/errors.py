@@ -4,6 +4,8 @@
     ├── DocumentError               a document or input file that cannot be indexed
     ├── DateError                   a date that is not a valid partial date
     ├── QuerySyntaxError            a malformed query; carries .position and .reason
+    │   └── QueryLimitError         a query past a documented limit (length, depth, slop, words)
+    ├── InvalidArgumentError        a bad argument to a library call (limit, offset, sort, match)
     ├── IndexNotFoundError          no index at the given path
     ├── IncompatibleIndexError      an index made by another newssearch format version
     ├── IndexCorruptError           an index whose files are damaged, missing or untrusted
@@ -38,6 +40,15 @@ class QuerySyntaxError(NewssearchError):
         self.position = position
         self.reason = reason
         super().__init__(f"{reason} (at position {position})")
+
+
+class QueryLimitError(QuerySyntaxError):
+    """A query past one of the limits the README lists: its length, nesting depth, a slop, or
+    the number of words it reaches (prefixes expanded). `position` is where it goes past."""
+
+
+class InvalidArgumentError(NewssearchError, ValueError):
+    """A bad argument to a library call, such as `Index.search(..., match="bogus")`."""
 
 
 class IndexNotFoundError(NewssearchError):

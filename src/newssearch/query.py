@@ -8,6 +8,7 @@ documented once, in the README.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +21,13 @@ from whoosh.lang import has_stopwords, stopwords_for_language
 
 from newssearch.analysis import fold, words
 from newssearch.dates import DateRange, resolve
-from newssearch.errors import DateError, QuerySyntaxError
+from newssearch.errors import DateError, InvalidArgumentError, QueryLimitError, QuerySyntaxError
+
+# The limits of a query, documented in the README: past one, QueryLimitError at its position.
+MAX_LENGTH = 10_000  # characters
+MAX_DEPTH = 32  # parentheses and NOT (or -) nested in one another
+MAX_SLOP = 1_000  # of a proximity, "a b"~N
+MAX_WORDS = 256  # words, phrase words, date filters, and the words each prefix expands to
 
 TEXT = None  # the field of a word without `field:`: title and body together
 FIELDS = {
@@ -35,6 +42,8 @@ _KEYWORD_FIELDS = ("tag", "source", "id")
 # A keyword value that would not read back as one bare word is printed quoted.
 _NEEDS_QUOTES = re.compile(r'[\s()"^]|^-|\*$|^(?:AND|OR|NOT)$')
 MAX_BOOST = 1000.0  # `word^N`: 0 < N <= MAX_BOOST
+# A keyword prefix cannot be quoted: one of these would not read back.
+_UNPRINTABLE_PREFIX = re.compile(r'[\s()"^]|^-')
 
 
 # ---- the tree ------------------------------------------------------------------------------
@@ -70,10 +79,12 @@ class Phrase:
 
 @dataclass(frozen=True)
 class Prefix:
-    """Words whose stem starts with `prefix`, or equals the prefix's own stem."""
+    """Words whose stem starts with `prefix`, or equals the prefix's own stem. `at` is its
+    position in the query text (for the error when it expands to too many words)."""
 
     prefix: str
     field: str | None = TEXT
+    at: int = dataclasses.field(default=0, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.field}:{self.prefix}*" if self.field else f"{self.prefix}*"
@@ -131,6 +142,17 @@ class Boost:
 Node = Term | Phrase | Prefix | Dates | And | Or | Not | Boost
 
 
+def leaves(node: Node) -> Iterator[Term | Phrase | Prefix | Dates]:
+    """Yields every leaf of the tree, NOT or not, in order."""
+    if isinstance(node, (And, Or)):
+        for child in node.children:
+            yield from leaves(child)
+    elif isinstance(node, (Not, Boost)):
+        yield from leaves(node.child)
+    else:
+        yield node
+
+
 def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix]:
     """Yields the word leaves that are not under a NOT: the ones a hit is marked for."""
     if isinstance(node, (And, Or)):
@@ -179,7 +201,7 @@ def _tokens(text: str, keyword_fields: tuple[str, ...] = ()) -> list[_Token]:
             if not slop and text.startswith("~", end):
                 raise QuerySyntaxError(text, end, "'~' after a phrase needs a number, as in ~3")
             tokens.append(
-                _Token("PHRASE", text[pos + 1 : close], pos, int(slop.group(1)) if slop else 0)
+                _Token("PHRASE", text[pos + 1 : close], pos, _slop(text, slop) if slop else 0)
             )
             pos = end
         elif char == "^":
@@ -201,7 +223,13 @@ def _tokens(text: str, keyword_fields: tuple[str, ...] = ()) -> list[_Token]:
                 raise QuerySyntaxError(text, pos, f"'{name}:' needs a value right after it")
             if name == "date":
                 value = _DATE_VALUE.match(text, pos)
-                assert value is not None
+                if value is None:  # `date:(`: a date filter takes one date or range
+                    raise QuerySyntaxError(
+                        text,
+                        pos,
+                        "'date:' takes one date or [range], not a group: "
+                        "write date:2019-10 OR date:2019-12",
+                    )
                 tokens.append(_Token("DATE", value.group(), pos))
                 pos = value.end()
         else:
@@ -234,6 +262,16 @@ def _boost(text: str, pos: int) -> _Token:
     return _Token("BOOST", found.group(1), pos)
 
 
+def _slop(text: str, found: re.Match[str]) -> int:
+    digits = found.group(1)
+    # Compared as text first: int() of thousands of digits is refused by Python itself.
+    if len(digits.lstrip("0")) > len(str(MAX_SLOP)) or int(digits) > MAX_SLOP:
+        raise QueryLimitError(
+            text, found.start(), f"a proximity's slop can be at most {MAX_SLOP:,}, not {digits}"
+        )
+    return int(digits)
+
+
 # ---- tokens -> tree ------------------------------------------------------------------------
 
 _STARTS = ("WORD", "PHRASE", "LPAREN", "NOT", "FIELD")
@@ -253,6 +291,7 @@ class _Parser:
         self.tokens = _tokens(text, keyword_fields)
         self.keyword_fields = (*_KEYWORD_FIELDS, *keyword_fields)
         self.i = 0
+        self.depth = 0  # of the parentheses and NOTs around the token being parsed
         self.any = match == "any"
         self.group_field: str | None = TEXT  # the field of the innermost `field:( ... )`
         self.stopwords = stop_words(language)
@@ -276,7 +315,19 @@ class _Parser:
         if extra is not None:
             assert extra.kind == "RPAREN"
             raise self.fail(extra.pos, "unbalanced parenthesis: this ')' has no '('")
+        _check_words(self.text, node)
         return node
+
+    def deeper(self, token: _Token) -> None:
+        """Counts one more level of nesting, refusing the query past MAX_DEPTH (before the
+        parser recurses into it)."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QueryLimitError(
+                self.text,
+                token.pos,
+                f"nested too deep: at most {MAX_DEPTH} parentheses and NOTs inside one another",
+            )
 
     def _joined(self, operator: str, implicit: bool, parse_next: Any) -> tuple[list[Node], bool]:
         """Returns the items joined by `operator` (or by juxtaposition when `implicit`), and
@@ -327,7 +378,9 @@ class _Parser:
             after = self.peek()
             if after is None or after.kind not in _STARTS:
                 raise self.fail(token.pos, f"'{token.text}' needs something to exclude after it")
+            self.deeper(token)
             child = self.parse_unary()
+            self.depth -= 1
             if isinstance(child, Boost):
                 raise self.fail(token.pos, "a boost under NOT or '-' has no effect: drop the ^")
             return Not(child)
@@ -361,10 +414,12 @@ class _Parser:
         if token.kind == "LPAREN":
             if (close := self.peek()) is not None and close.kind == "RPAREN":
                 raise self.fail(token.pos, "empty parentheses")
+            self.deeper(token)
             node = self.parse_group(field)
             if (close := self.peek()) is None or close.kind != "RPAREN":
                 raise self.fail(token.pos, "unbalanced parenthesis: this '(' is never closed")
             self.take()
+            self.depth -= 1
             return node
         if token.kind == "FIELD":
             if field is not TEXT:
@@ -395,7 +450,13 @@ class _Parser:
             value = body if field == "id" else fold(body)
             if not value:
                 raise self.fail(token.pos, "'*' needs a prefix before it")
-            return Prefix(value, field) if prefix else Term(value, field)
+            if prefix and _UNPRINTABLE_PREFIX.search(value):  # folding made a space, a '-'...
+                raise self.fail(
+                    token.pos,
+                    f"a {field}: prefix cannot start with '-' or hold spaces, quotes or "
+                    f"parentheses: {value!r}",
+                )
+            return Prefix(value, field, token.pos) if prefix else Term(value, field)
         found = words(body)
         if not found:
             reason = (
@@ -407,7 +468,7 @@ class _Parser:
         if prefix:
             if len(found) > 1:
                 raise self.fail(token.pos, f"a prefix must be one word: {text!r}")
-            return Prefix(found[0], field)
+            return Prefix(found[0], field, token.pos)
         # A bare word that splits, such as `Nagorno-Karabakh`, means those words in a row.
         return Term(found[0], field) if len(found) == 1 else Phrase(tuple(found), field)
 
@@ -464,6 +525,31 @@ def stop_words(language: str) -> frozenset[str]:
     return frozenset(stopwords_for_language(language)) if has_stopwords(language) else frozenset()
 
 
+def _check_words(text: str, tree: Node) -> None:
+    """Refuses a tree of more than MAX_WORDS words (phrase words and date filters count)."""
+    count = 0
+    for leaf in leaves(tree):
+        count += len(leaf.words) if isinstance(leaf, Phrase) else 1
+        if count > MAX_WORDS:
+            raise QueryLimitError(text, 0, f"too many words: a query may have {MAX_WORDS:,}")
+
+
+def _check_text(text: str) -> None:
+    if not isinstance(text, str):
+        raise InvalidArgumentError(f"a query is a str, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise QueryLimitError(
+            text, MAX_LENGTH, f"the query is longer than {MAX_LENGTH:,} characters"
+        )
+    if (bad := _SURROGATE.search(text)) is not None:
+        raise QuerySyntaxError(
+            text, bad.start(), "not text: a lone surrogate (a byte that is not UTF-8?)"
+        )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse(
     text: str,
     match: str = "all",
@@ -479,5 +565,6 @@ def parse(
     (default: the system clock).
     """
     if match not in ("all", "any"):
-        raise ValueError(f"match must be 'all' or 'any', not {match!r}")
+        raise InvalidArgumentError(f"match must be 'all' or 'any', not {match!r}")
+    _check_text(text)
     return _Parser(text, match, language, keyword_fields, now).parse()

@@ -25,7 +25,7 @@ from newssearch.dates import DateRange, utc
 from newssearch.documents import headline
 from newssearch.engine import schema
 from newssearch.engine.execute import Executor, Mask, Scores, Segment
-from newssearch.errors import DateError, NewssearchError
+from newssearch.errors import DateError, InvalidArgumentError
 from newssearch.snippets import Snippet, make_snippet, mark_text
 
 SORTS = ("relevance", "date", "-date")
@@ -176,8 +176,9 @@ def run(
     `snippets=False` leaves out the snippets and the title marks.
     """
     started = time.perf_counter()
-    if limit < 0 or offset < 0:
-        raise NewssearchError("limit and offset must be at least 0")
+    _check_arguments(limit, offset, date_from, date_to, snippets, least_limit=0)
+    if not isinstance(suggestions, bool):
+        raise InvalidArgumentError(f"suggestions must be True or False, not {suggestions!r}")
     wanted = facet_counts.parse_facets(facets, executor.keyword_fields)
     ranked = _Ranked(
         executor, text, date_from, date_to, sort, match, expand, recency, now, scored=limit > 0
@@ -227,8 +228,7 @@ def stream(
     The query is evaluated once, on one commit, and at once (a bad query raises here, not on
     the first hit); hits are then read a page at a time, so memory stays that of a page.
     """
-    if offset < 0 or (limit is not None and limit < 1):
-        raise NewssearchError("limit must be at least 1 and offset at least 0")
+    _check_arguments(1 if limit is None else limit, offset, date_from, date_to, snippets)
     ranked = _Ranked(executor, text, date_from, date_to, sort, match, expand, recency, now)
     end = ranked.docnums.size if limit is None else min(ranked.docnums.size, offset + limit)
     return _pages(ranked, offset, end, snippets)
@@ -259,28 +259,39 @@ class _Ranked:
     ) -> None:
         """Evaluates the query; `scored=False` only finds the matches (for a count)."""
         if sort not in SORTS:
-            raise NewssearchError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+            raise InvalidArgumentError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        if not isinstance(expand, (bool, expansion.Expansion)):
+            raise InvalidArgumentError(
+                f"expand must be True, False or an Expansion, not {expand!r}"
+            )
         settings = expansion.Expansion() if expand is True else expand or None
         if settings is not None and sort != "relevance":
-            raise NewssearchError(f"expand re-ranks by relevance: it cannot go with sort={sort!r}")
+            raise InvalidArgumentError(
+                f"expand re-ranks by relevance: it cannot go with sort={sort!r}"
+            )
         half_life = decay.half_life(recency) if recency is not None else None
         if half_life is not None and sort != "relevance":
-            raise NewssearchError(f"recency ranks by relevance; it does not apply to sort={sort!r}")
+            raise InvalidArgumentError(
+                f"recency ranks by relevance; it does not apply to sort={sort!r}"
+            )
         moment = utc(now)
         self.executor = executor
         self.language = executor.language  # the searched commit's: another writer may rebuild
         # A tree comes from within (similar): its text is its printed form.
+        if not isinstance(text, (str, query.Node)):
+            raise InvalidArgumentError(f"a query is a str, not {type(text).__name__}")
         tree = self.parsed = (
             query.parse(text, match, self.language, executor.keyword_fields, moment)
             if isinstance(text, str)
             else text
         )
+        executor.check(tree, str(text))
         self.dates: query.Dates | None = None
         if date_from or date_to:
             try:
                 bounds = DateRange.between(date_from, date_to, moment, shorthand=True)
             except DateError as e:
-                raise NewssearchError(f"bad --from/--to date: {e}") from None
+                raise InvalidArgumentError(f"bad --from/--to date: {e}") from None
             self.dates = query.Dates(bounds, f"[{date_from or '*'} TO {date_to or '*'}]")
             tree = query.And((tree, self.dates))
         self.tree = tree
@@ -312,6 +323,28 @@ class _Ranked:
             self.language,
             snippets,
         )
+
+
+def _check_arguments(
+    limit: object,
+    offset: object,
+    date_from: object,
+    date_to: object,
+    snippets: object,
+    least_limit: int = 1,
+) -> None:
+    """Raises InvalidArgumentError for an argument of `run` or `stream` of the wrong type or
+    range."""
+    for name, value, least in (("limit", limit, least_limit), ("offset", offset, 0)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidArgumentError(f"{name} must be an int, not {type(value).__name__}")
+        if value < least:
+            raise InvalidArgumentError(f"{name} must be at least {least}, not {value}")
+    for name, value in (("date_from", date_from), ("date_to", date_to)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidArgumentError(f"{name} must be a date string or None, not {value!r}")
+    if not isinstance(snippets, bool):
+        raise InvalidArgumentError(f"snippets must be True or False, not {snippets!r}")
 
 
 def _matches(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
 
 from newssearch.analysis import spans, stemmer
@@ -111,10 +113,13 @@ def _marks(
     leaves = [leaf for leaf in positive_leaves(tree) if leaf.field in (None, field)]
     found: list[tuple[int, int, object]] = []
     taken = [False] * len(tokens)
+    places: dict[str, list[int]] = {}
+    for i, token_stem in enumerate(stems):
+        places.setdefault(token_stem, []).append(i)
     for leaf in leaves:
         if isinstance(leaf, Phrase):
             wanted = [stem(w) for w in leaf.words]
-            for first, last in _phrase_matches(stems, wanted, leaf.slop):
+            for first, last in _phrase_matches(places, wanted, leaf.slop):
                 if not any(taken[first : last + 1]):
                     taken[first : last + 1] = [True] * (last + 1 - first)
                     found.append((tokens[first][0], tokens[last][1], leaf))
@@ -138,20 +143,22 @@ def _marks(
     return sorted(found, key=lambda m: m[0])
 
 
-def _phrase_matches(stems: list[str], wanted: list[str], slop: int) -> list[tuple[int, int]]:
-    """Returns (first, last) token positions of each occurrence of the phrase, greedily."""
+def _phrase_matches(
+    places: dict[str, list[int]], wanted: list[str], slop: int
+) -> list[tuple[int, int]]:
+    """Returns (first, last) token positions of each occurrence of the phrase, greedily: each
+    next word at its first position after the last one, if within slop + 1. `places` holds
+    the positions of each stem, in order."""
     found = []
-    for first, token_stem in enumerate(stems):
-        if token_stem != wanted[0]:
-            continue
+    for first in places.get(wanted[0], ()):
         at = first
         for word in wanted[1:]:
-            at = next(
-                (j for j in range(at + 1, min(at + slop + 2, len(stems))) if stems[j] == word), -1
-            )
-            if at < 0:
+            mine = places.get(word, [])
+            k = bisect_right(mine, at)
+            if k == len(mine) or mine[k] > at + slop + 1:
                 break
-        if at >= 0:
+            at = mine[k]
+        else:
             found.append((first, at))
     return found
 
@@ -159,15 +166,27 @@ def _phrase_matches(stems: list[str], wanted: list[str], slop: int) -> list[tupl
 def _window(
     body: str, tokens: list[tuple[int, int, str]], marks: list[tuple[int, int, object]], width: int
 ) -> tuple[int, int]:
-    """Returns body offsets of the window: most distinct leaves, then most marks, then first."""
+    """Returns body offsets of the window: most distinct leaves, then most marks, then first.
+
+    Marks do not overlap, so the ones within `width` of mark i are marks[i:j], j only
+    growing: one pass, counting the leaves inside."""
     if not marks:
         return _snap(body, tokens, 0, width)
     best, best_score = (marks[0][0], marks[0][1]), (-1, -1)
-    for i, (start, _, _) in enumerate(marks):
-        inside = [m for m in marks[i:] if m[1] - start <= width]
-        score = (len({id(m[2]) for m in inside}), len(inside))
+    inside: Counter[int] = Counter()  # leaf -> its marks among marks[i:j]
+    j = 0
+    for i, (start, end, leaf) in enumerate(marks):
+        j = max(j, i)
+        while j < len(marks) and marks[j][1] - start <= width:
+            inside[id(marks[j][2])] += 1
+            j += 1
+        score = (len(inside), j - i)
         if score > best_score:
-            best, best_score = (start, max(m[1] for m in inside) if inside else marks[i][1]), score
+            best, best_score = (start, marks[j - 1][1] if j > i else end), score
+        if j > i:
+            inside[id(leaf)] -= 1
+            if not inside[id(leaf)]:
+                del inside[id(leaf)]
     first, last = best
     spare = max(0, width - (last - first))
     return _snap(body, tokens, max(0, first - spare // 3), max(last, first - spare // 3 + width))

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import pairwise
+from itertools import chain, islice, pairwise
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,20 @@ from whoosh.util.numeric import byte_to_length
 
 from newssearch.analysis import stemmer
 from newssearch.engine import schema, trust
-from newssearch.query import And, Boost, Dates, Node, Not, Or, Phrase, Prefix, Term
+from newssearch.errors import QueryLimitError
+from newssearch.query import (
+    MAX_WORDS,
+    And,
+    Boost,
+    Dates,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Term,
+    leaves,
+)
 
 K1 = 1.2
 B = 0.5
@@ -33,8 +46,12 @@ TITLE_WEIGHT = 3.0  # a title word counts as three body words
 # In an OR of plain words (match="any"), two consecutive words found as a phrase add this share
 # of the phrase's score: a small ordered-window bonus, as in sequential dependence models.
 PROXIMITY_BONUS = 0.2
+PROXIMITY_PAIRS = 32  # only the first this many pairs of a longer OR get the bonus
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _CACHE_POSTINGS = 200_000_000  # bytes of decoded posting lists kept per index for warm queries
+_CACHE_PREFIXES = 10_000  # prefixes whose expansions an executor keeps
+
+_SHIFT = 1 << 32  # positions within a field stay below this
 
 Mask = npt.NDArray[np.bool_]
 Scores = npt.NDArray[np.float64]
@@ -52,11 +69,14 @@ class Postings:
     @cached_property
     def flat(self) -> tuple[Ids, Ids]:
         """Returns (docnum, position) of every occurrence, as two arrays in document order."""
-        counts, deltas = [], []
-        # whoosh's Positions encoding: a count, then pickled deltas (through the allow-list)
-        for found in trust.loads_all([value[4:] for value in self.values]):
-            counts.append(len(found))
-            deltas.extend(found)
+        # whoosh's Positions encoding: a count, then a pickled list of deltas. The pickles,
+        # their STOPs cut off, make one pickle of a list of those lists: one call for them all,
+        # through the allow-list as every pickle of an index.
+        lists = trust.loads(b"(" + b"".join(value[4:-1] for value in self.values) + b"l.")
+        if not isinstance(lists, list) or len(lists) != len(self.values):  # one by one, then
+            lists = trust.loads_all([value[4:] for value in self.values])
+        counts = [len(found) for found in lists]
+        deltas = list(chain.from_iterable(lists))
         if not deltas:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         steps = np.array(deltas, dtype=np.int64)
@@ -65,6 +85,13 @@ class Postings:
         firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         positions = running - np.repeat(running[firsts] - steps[firsts], lengths)
         return np.repeat(self.docs, lengths), positions
+
+    @cached_property
+    def keys(self) -> Ids:
+        """Returns docnum * 2**32 + position of every occurrence, sorted."""
+        docs, positions = self.flat
+        keys: Ids = docs * _SHIFT + positions
+        return keys
 
 
 class Segment:
@@ -98,9 +125,9 @@ class Segment:
             self._cache.put(key, found)
         return found if found.docs.size else None
 
-    def terms(self, field: str, prefix: bytes) -> list[bytes]:
-        """Returns the terms of `field` that start with `prefix`."""
-        return list(self.reader.expand_prefix(field, prefix))
+    def terms(self, field: str, prefix: bytes, limit: int | None = None) -> list[bytes]:
+        """Returns the (first `limit`) terms of `field` that start with `prefix`."""
+        return list(islice(self.reader.expand_prefix(field, prefix), limit))
 
     def keywords(self, field: str) -> tuple[list[bytes], Ids, Ids]:
         """Returns the values of a keyword field, and every (document, value) pair as two arrays
@@ -165,6 +192,7 @@ class Executor:
             for name in schema.TEXT_FIELDS
         }
         self._idf: dict[tuple[str | None, bytes], float] = {}
+        self._expansions: dict[tuple[str | None, str], list[bytes]] = {}
 
     def doc_id(self, docnum: int) -> str:
         """Returns the id of a document, by its index-wide number."""
@@ -172,6 +200,47 @@ class Executor:
             if docnum >= segment.offset:
                 return str(segment.ids[docnum - segment.offset])
         raise KeyError(docnum)
+
+    def check(self, tree: Node, text: str) -> None:
+        """Raises QueryLimitError if `tree`, its prefixes expanded, reaches over MAX_WORDS words."""
+        count = 0
+        for leaf in leaves(tree):
+            if isinstance(leaf, Prefix):
+                found = len(self.expansions(leaf))
+                count += found
+                if count > MAX_WORDS:
+                    reason = (
+                        f"'{leaf}' matches more than {MAX_WORDS:,} words: make the prefix longer"
+                        if found > MAX_WORDS
+                        else f"too many words: with '{leaf}' expanded, the query has over "
+                        f"{MAX_WORDS:,}"
+                    )
+                    raise QueryLimitError(text, leaf.at, reason)
+            count += len(leaf.words) if isinstance(leaf, Phrase) else 1
+
+    def expansions(self, node: Prefix) -> list[bytes]:
+        """Returns the terms a prefix stands for (with the stem of a text prefix itself), at
+        most MAX_WORDS + 1 of them."""
+        key = (node.field, node.prefix)
+        found = self._expansions.get(key)
+        if found is not None:
+            return found
+        prefix = node.prefix.encode()
+        if node.field is not None and node.field not in schema.TEXT_FIELDS:
+            names, terms = [node.field], set()
+        else:
+            names, terms = (
+                [name for name, _ in _weights(node.field)],
+                {self.stem(node.prefix).encode()},
+            )
+        for segment in self.segments:
+            for name in names:
+                terms.update(segment.terms(name, prefix, MAX_WORDS + 1))
+        found = sorted(terms)[: MAX_WORDS + 1]
+        if len(self._expansions) >= _CACHE_PREFIXES:
+            self._expansions.clear()
+        self._expansions[key] = found
+        return found
 
     def run(self, tree: Node, scored: bool) -> list[tuple[Segment, Mask, Scores | None]]:
         """Returns, per segment, the mask of live matching documents and their scores."""
@@ -214,9 +283,8 @@ class Executor:
             return self._words(seg, node.field, [self.stem(node.word).encode()], scored)
         if isinstance(node, Prefix):
             if node.field is not None and node.field not in schema.TEXT_FIELDS:
-                terms = seg.terms(node.field, node.prefix.encode())
-                return self._keywords(seg, node.field, terms), None
-            return self._prefix(seg, node, scored)
+                return self._keywords(seg, node.field, self.expansions(node)), None
+            return self._words(seg, node.field, self.expansions(node), scored)
         return self._phrase(seg, node, scored)
 
     def _keywords(self, seg: Segment, field: str, terms: list[bytes]) -> Mask:
@@ -246,12 +314,6 @@ class Executor:
                 docs = np.flatnonzero(freqs)
                 scores[docs] += self._bm25f(seg, field, docs, freqs[docs], self.idf(field, text))
         return mask, scores
-
-    def _prefix(self, seg: Segment, node: Prefix, scored: bool) -> tuple[Mask, Scores | None]:
-        terms = {self.stem(node.prefix).encode()}
-        for name, _ in _weights(node.field):
-            terms.update(seg.terms(name, node.prefix.encode()))
-        return self._words(seg, node.field, sorted(terms), scored)
 
     def _phrase(self, seg: Segment, node: Phrase, scored: bool) -> tuple[Mask, Scores | None]:
         stems = [self.stem(w).encode() for w in node.words]
@@ -284,7 +346,7 @@ class Executor:
             return None
         words = [c.word for c in node.children if isinstance(c, Term)]
         bonus = None
-        for a, b in pairwise(words):
+        for a, b in islice(pairwise(words), PROXIMITY_PAIRS):
             if self.stem(a) != self.stem(b):
                 bonus = _add(bonus, self._phrase(seg, Phrase((a, b)), True)[1])
         return None if bonus is None else PROXIMITY_BONUS * bonus
@@ -300,7 +362,7 @@ class Executor:
             if field is not None:
                 n = self.searcher.doc_frequency(field, text)
             else:
-                n = sum(_either(seg, text).size for seg in self.segments)
+                n = sum(_either(seg, text) for seg in self.segments)
             found = float(np.log(1 + (self.total_docs - n + 0.5) / (n + 0.5)))
             self._idf[key] = found
         return found
@@ -326,11 +388,15 @@ def _weights(field: str | None) -> tuple[tuple[str, float], ...]:
     return (("title", TITLE_WEIGHT), ("body", 1.0)) if field is None else ((field, 1.0),)
 
 
-def _either(seg: Segment, text: bytes) -> Ids:
-    """Returns the documents of a segment that have the term in title or body."""
-    lists = [seg.postings(name, text) for name in schema.TEXT_FIELDS]
-    docs = [p.docs for p in lists if p is not None]
-    return np.unique(np.concatenate(docs)) if docs else np.zeros(0, np.int64)
+def _either(seg: Segment, text: bytes) -> int:
+    """Returns how many documents of a segment have the term in title or body."""
+    lists = [p for p in (seg.postings(name, text) for name in schema.TEXT_FIELDS) if p is not None]
+    if len(lists) < 2:
+        return sum(p.docs.size for p in lists)
+    mask = np.zeros(seg.size, dtype=np.bool_)
+    for found in lists:
+        mask[found.docs] = True
+    return int(np.count_nonzero(mask))
 
 
 def _add(a: Scores | None, b: Scores | None) -> Scores | None:
@@ -341,52 +407,38 @@ def _add(a: Scores | None, b: Scores | None) -> Scores | None:
     return a + b
 
 
-_SHIFT = 1 << 32  # positions within a field stay below this
-
-
 def _exact_phrases(found: list[Postings]) -> tuple[Ids, npt.NDArray[np.float64]]:
     """Returns the documents where the words occur in a row, and how often, vectorized:
     word i at position p of document d is the key d * 2**32 + p - i, shared by a phrase."""
-    keys: Ids | None = None
-    for i, postings in enumerate(found):
+    keys = found[0].keys
+    for i, postings in enumerate(found[1:], start=1):
+        if not keys.size:
+            break
         docs, positions = postings.flat
         keep = positions >= i
         mine = docs[keep] * _SHIFT + positions[keep] - i
-        keys = mine if keys is None else np.intersect1d(keys, mine, assume_unique=True)
-    assert keys is not None
+        keys = np.intersect1d(keys, mine, assume_unique=True)
     docs, counts = np.unique(keys // _SHIFT, return_counts=True)
     return docs, counts.astype(np.float64)
 
 
 def _sloppy_phrases(found: list[Postings], slop: int) -> tuple[Ids, npt.NDArray[np.float64]]:
     """Returns the documents where each next word follows within slop+1 positions, and how
-    many first-word positions start such a chain."""
-    docs = found[0].docs
-    for other in found[1:]:
-        docs = np.intersect1d(docs, other.docs, assume_unique=True)
-    flats = [p.flat for p in found]
-    counts = np.zeros(docs.size)
-    for k, doc in enumerate(docs.tolist()):
-        positions = [
-            set(pos[np.searchsorted(d, doc) : np.searchsorted(d, doc, "right")].tolist())
-            for d, pos in flats
-        ]
-        counts[k] = _chains(positions, slop + 1)
-    hit = counts > 0
-    return docs[hit], counts[hit]
-
-
-def _chains(positions: list[set[int]], reach: int) -> int:
-    count = 0
-    for start in positions[0]:
-        frontier = {start}
-        for wanted in positions[1:]:
-            frontier = {q for p in frontier for q in range(p + 1, p + reach + 1) if q in wanted}
-            if not frontier:
-                break
-        else:
-            count += 1
-    return count
+    many first-word positions start such a chain, vectorized: from the last word back, the
+    occurrences of each word whose nearest later occurrence of the next one is in reach."""
+    reach = slop + 1
+    ends = found[-1].keys  # the occurrences that end (or, below, continue) a chain
+    for postings in reversed(found[:-1]):
+        if not ends.size:
+            break
+        mine = postings.keys
+        after = np.searchsorted(ends, mine, side="right")
+        ok = after < ends.size
+        nearest = ends[np.minimum(after, ends.size - 1)]
+        ok &= (nearest - mine <= reach) & (nearest // _SHIFT == mine // _SHIFT)
+        ends = mine[ok]
+    docs, counts = np.unique(ends // _SHIFT, return_counts=True)
+    return docs, counts.astype(np.float64)
 
 
 def _column(reader: Any, name: str, size: int, column: Any) -> npt.NDArray[Any]:

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from newssearch import Document, Index, QuerySyntaxError, load_documents
 from newssearch.cli import main
 from newssearch.errors import InvalidArgumentError, QueryLimitError
-from newssearch.query import MAX_DEPTH, MAX_LENGTH, MAX_SLOP, MAX_WORDS, parse
+from newssearch.lexer import MAX_LENGTH, MAX_SLOP
+from newssearch.query import MAX_DEPTH, MAX_WORDS, parse
 
 ORACLE = Path(__file__).resolve().parent / "fixtures" / "oracle"
 
@@ -95,7 +96,7 @@ def test_nesting_deeper_than_the_limit_is_refused_before_recursing(index: Index)
     depth = MAX_DEPTH
     assert index.search("(" * depth + "plan" + ")" * depth).total == 23
     assert index.search("NOT " * (depth - 1) + "plan").total == 49 - 23
-    reason = "nested too deep: at most 32 parentheses and NOTs inside one another"
+    reason = "nested too deep: at most 32 parentheses and NOT, -, + inside one another"
     for text, position in (
         ("(" * (depth + 1) + "plan" + ")" * (depth + 1), 32),
         ("NOT " * (depth + 1) + "plan", 128),
@@ -280,8 +281,8 @@ def cli(*args: str) -> tuple[int, str, str]:
         (
             ["(" * 200 + "plan" + ")" * 200],
             2,
-            "newssearch: query error: nested too deep: at most 32 parentheses and NOTs inside one "
-            "another (at position 32)",
+            "newssearch: query error: nested too deep: at most 32 parentheses and NOT, -, + "
+            "inside one another (at position 32)",
         ),
         (
             ['"oil prices"~1000000000000'],

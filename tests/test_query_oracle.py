@@ -27,7 +27,8 @@ from newssearch import Document, Index, PartialDate, QuerySyntaxError, load_docu
 from newssearch import search as search_module
 from newssearch.analysis import fold, stemmer, words
 from newssearch.dates import DateRange
-from newssearch.query import MAX_SLOP, And, Boost, Dates, Node, Not, Or, Phrase, Prefix, Term, parse
+from newssearch.lexer import MAX_SLOP
+from newssearch.query import And, Boost, Dates, Node, Not, Or, Phrase, Prefix, Term, parse
 from newssearch.search import SearchResults
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "oracle"
@@ -137,14 +138,15 @@ def oracle(node: Node) -> frozenset[str]:
 _NEEDS_QUOTES = re.compile(r'[\s()"]')
 
 
-def render(node: Node, *, dashes: bool = False, implicit: bool = False) -> str:
+def render(node: Node, *, dashes: bool = False, implicit: bool = False, in_or: bool = False) -> str:
     """Returns query text for `node`: its printed form, except where that does not re-parse.
 
-    `dashes` writes NOT as `-`, `implicit` writes AND as juxtaposition: the same tree.
+    `dashes` writes NOT as `-`, `implicit` writes AND as juxtaposition: the same tree. (Not
+    for a NOT right inside an OR: `(a OR -b)` would exclude b from the whole group.)
     """
 
-    def again(child: Node) -> str:
-        return render(child, dashes=dashes, implicit=implicit)
+    def again(child: Node, in_or: bool = False) -> str:
+        return render(child, dashes=dashes, implicit=implicit, in_or=in_or)
 
     if isinstance(node, Term) and node.field in KEYWORD_FIELDS and _NEEDS_QUOTES.search(node.word):
         # str() prints `tag:crude oil`, which is a tag and a word: quote the value.
@@ -152,9 +154,9 @@ def render(node: Node, *, dashes: bool = False, implicit: bool = False) -> str:
     if isinstance(node, And):
         return "(" + (" " if implicit else " AND ").join(map(again, node.children)) + ")"
     if isinstance(node, Or):
-        return "(" + " OR ".join(map(again, node.children)) + ")"
+        return "(" + " OR ".join(again(c, in_or=True) for c in node.children) + ")"
     if isinstance(node, Not):
-        return ("-" if dashes else "NOT ") + again(node.child)
+        return ("-" if dashes and not in_or else "NOT ") + again(node.child)
     if isinstance(node, Boost):
         inner = again(node.child)
         factor = str(node).rsplit("^", 1)[1]
@@ -314,6 +316,31 @@ def trees_of(draw: st.DrawFn, depth: int) -> Node:
 trees = trees_of(3)
 
 
+@st.composite
+def signed_groups(draw: st.DrawFn) -> tuple[str, Node]:
+    """Returns the text of an OR group with `-x` and `+x` items written anywhere among its
+    parts (joined to them by OR or by juxtaposition), and the tree it means: the OR of the
+    parts, AND NOT each `-x`, AND each `+x`, in the order they are written."""
+    parts = [render(c, in_or=True) for c in draw(st.lists(trees_of(1), min_size=2, max_size=3))]
+    ored = Or(tuple(parse(p) for p in parts))
+    items: list[tuple[str, Node | None]] = [(p, None) for p in parts]
+    for sign, leaf in draw(
+        st.lists(st.tuples(st.sampled_from("-+"), leaves), min_size=1, max_size=3)
+    ):
+        items.insert(
+            draw(st.integers(0, len(items))),
+            (sign + render(leaf), leaf if sign == "+" else Not(leaf)),
+        )
+    text = items[0][0]
+    for written, signed in items[1:]:
+        # A part is joined by OR: juxtaposed to a signed item that is juxtaposed to another
+        # part, it would AND the two parts.
+        joins = (" OR ", " ") if signed is not None else (" OR ",)
+        text += draw(st.sampled_from(joins)) + written
+    tree = And((ored, *(signed for _, signed in items if signed is not None)))
+    return draw(st.sampled_from((text, f"({text})"))), tree
+
+
 # ---- the oracle test -----------------------------------------------------------------------
 
 
@@ -330,6 +357,17 @@ def test_random_trees_return_exactly_the_oracle_ids(
     found = [h.id for h in results.hits]
     assert sorted(found) == sorted(expected), text
     assert results.total == len(expected), text
+
+
+@settings(max_examples=150, deadline=None)
+@given(group=signed_groups())
+def test_a_signed_item_holds_for_its_whole_group(
+    oracle_index: Index, group: tuple[str, Node]
+) -> None:
+    text, tree = group
+    assert parse(text) == tree, text
+    found = search(oracle_index, text)
+    assert sorted(h.id for h in found.hits) == sorted(oracle(tree)), text
 
 
 @settings(max_examples=200, deadline=None)

@@ -36,6 +36,14 @@ def ids(index: Index, query: str, **options: object) -> list[str]:
         ("(harbour OR wheat) AND NOT corn", ["a2"]),
         ("harbour OR wheat AND corn", ["a4", "a2"]),  # AND binds tighter than OR
         ("harbour OR wheat AND NOT corn", ["a2"]),
+        # `-x` and `+x` hold for their whole group; `AND NOT` binds as NOT does
+        ("corn OR harbour -wheat", ["a2"]),
+        ("corn OR harbour AND NOT wheat", ["a2", "a4"]),
+        ("-wheat corn OR harbour", ["a2"]),
+        ("(corn OR harbour -wheat) OR plan", ["a2", "a1", "a8"]),
+        ("plan OR cooperation +defense", ["a8", "a7"]),
+        ("plan OR cooperation AND defense", ["a1", "a2", "a8", "a7"]),
+        ("+army", ["a5", "a7"]),
         ("title:plan", ["a1", "a2"]),
         ("body:plan", ["a2", "a1", "a8"]),  # a2 and a1 tie: the newer first
         ("tag:defense", ["a5", "a1"]),
@@ -120,6 +128,8 @@ def test_hit_fields(corpus_index: Index) -> None:
         ("OR belarus", 0, "'OR' needs something before it"),
         ("belarus NOT", 8, "'NOT' needs something to exclude after it"),
         ("belarus -", 8, "'-' needs something to exclude right after it"),
+        ("belarus +", 8, "'+' needs something to require right after it"),
+        ("belarus NOT +", 12, "'+' needs something to require right after it"),
         ("author:smith", 0, "unknown field 'author:' (known: title, body, tag, source, id, date)"),
         ("date:2019-13", 5, "impossible date: '2019-13' (month 13)"),
         (
@@ -169,6 +179,11 @@ def test_malformed_queries_raise_with_position(
         ("a OR b c", "(a OR (b AND c))"),
         ("NOT a b", "(NOT a AND b)"),
         ("defense -army", "(defense AND NOT army)"),
+        ("grain OR wheat -corn", "((grain OR wheat) AND NOT corn)"),
+        ("grain OR wheat AND NOT corn", "(grain OR (wheat AND NOT corn))"),
+        ("grain -corn OR wheat +usda", "((grain OR wheat) AND NOT corn AND usda)"),
+        ("(a OR -b) c", "((a AND NOT b) AND c)"),
+        ("a OR NOT -b", "(a OR NOT NOT b)"),
         ('title:(belarus OR "wide exchange"~2)', '(title:belarus OR title:"wide exchange"~2)'),
         ("Nagorno-Karabakh's", '"nagorno karabakh s"'),
         ("defen*", "defen*"),

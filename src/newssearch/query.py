@@ -1,4 +1,4 @@
-"""Query text -> tokens -> newssearch's own small query tree.
+"""Query tokens (from `lexer`) -> newssearch's own small query tree.
 
 `parse(text)` returns the tree: printable (the printed form parses back to the same tree), and
 what `execute` evaluates and `snippets` marks. Anything malformed raises QuerySyntaxError with
@@ -10,38 +10,29 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TypeVar
 
 from whoosh.lang import has_stopwords, stopwords_for_language
 
 from newssearch.analysis import fold, words
 from newssearch.dates import DateRange, resolve
 from newssearch.errors import DateError, InvalidArgumentError, QueryLimitError, QuerySyntaxError
+from newssearch.lexer import Token, tokens
 
-# The limits of a query, documented in the README: past one, QueryLimitError at its position.
-MAX_LENGTH = 10_000  # characters
-MAX_DEPTH = 32  # parentheses and NOT (or -) nested in one another
-MAX_SLOP = 1_000  # of a proximity, "a b"~N
+# Limits of a query besides those of the lexer (length, slop), documented in the README: past
+# one, QueryLimitError at its position.
+MAX_DEPTH = 32  # parentheses and NOT, -, + nested in one another
 MAX_WORDS = 256  # words, phrase words, date filters, and the words each prefix expands to
 
 TEXT = None  # the field of a word without `field:`: title and body together
-FIELDS = {
-    "title": "title",
-    "body": "body",
-    "tag": "tag",
-    "source": "source",
-    "id": "id",
-    "date": "date",
-}
 _KEYWORD_FIELDS = ("tag", "source", "id")
 # A keyword value that would not read back as one bare word is printed quoted.
 _NEEDS_QUOTES = re.compile(r'[\s()"^]|^-|\*$|^(?:AND|OR|NOT)$')
-MAX_BOOST = 1000.0  # `word^N`: 0 < N <= MAX_BOOST
 # A keyword prefix cannot be quoted: one of these would not read back.
 _UNPRINTABLE_PREFIX = re.compile(r'[\s()"^]|^-')
 
@@ -164,117 +155,21 @@ def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix]:
         yield node
 
 
-# ---- text -> tokens ------------------------------------------------------------------------
+# ---- tokens -> tree ------------------------------------------------------------------------
+
+_T = TypeVar("_T")
+_STARTS = ("WORD", "PHRASE", "LPAREN", "NOT", "PLUS", "FIELD")
 
 
 @dataclass(frozen=True)
-class _Token:
-    kind: str  # WORD PHRASE LPAREN RPAREN AND OR NOT FIELD DATE BOOST
-    text: str
-    pos: int
-    slop: int = 0
+class _Signed:
+    """An item written `-x` (node is NOT x) or `+x` (node is x): it holds for its whole group."""
+
+    node: Node
 
 
-_FIELD = re.compile(r"([A-Za-z]+):")
-_SLOP = re.compile(r"~(\d+)")
-_BARE_END = re.compile(r'[\s()"^]')
-_BOOST = re.compile(r"\^(\d+(?:\.\d+)?|\.\d+)")
-_DATE_VALUE = re.compile(r"\[[^\]]*\]?|[^\s()]+")
-
-
-def _tokens(text: str, keyword_fields: tuple[str, ...] = ()) -> list[_Token]:
-    tokens: list[_Token] = []
-    pos, n = 0, len(text)
-    while pos < n:
-        char = text[pos]
-        if char.isspace():
-            pos += 1
-        elif char in "()":
-            tokens.append(_Token("LPAREN" if char == "(" else "RPAREN", char, pos))
-            pos += 1
-        elif char == '"':
-            close = text.find('"', pos + 1)
-            if close < 0:
-                raise QuerySyntaxError(text, pos, 'unbalanced quote: this " is never closed')
-            slop = _SLOP.match(text, close + 1)
-            end = slop.end() if slop else close + 1
-            if not slop and text.startswith("~", end):
-                raise QuerySyntaxError(text, end, "'~' after a phrase needs a number, as in ~3")
-            tokens.append(
-                _Token("PHRASE", text[pos + 1 : close], pos, _slop(text, slop) if slop else 0)
-            )
-            pos = end
-        elif char == "^":
-            tokens.append(_boost(text, pos))
-            pos += len(tokens[-1].text) + 1
-        elif char == "-":
-            if pos + 1 >= n or text[pos + 1].isspace():
-                raise QuerySyntaxError(text, pos, "'-' needs something to exclude right after it")
-            tokens.append(_Token("NOT", "-", pos))
-            pos += 1
-        elif field := _FIELD.match(text, pos):
-            name = field.group(1)
-            if name not in FIELDS and name not in keyword_fields:
-                known = ", ".join((*FIELDS, *keyword_fields))
-                raise QuerySyntaxError(text, pos, f"unknown field '{name}:' (known: {known})")
-            tokens.append(_Token("FIELD", name, pos))
-            pos = field.end()
-            if pos >= n or text[pos].isspace() or text[pos] == ")":
-                raise QuerySyntaxError(text, pos, f"'{name}:' needs a value right after it")
-            if name == "date":
-                value = _DATE_VALUE.match(text, pos)
-                if value is None:  # `date:(`: a date filter takes one date or range
-                    raise QuerySyntaxError(
-                        text,
-                        pos,
-                        "'date:' takes one date or [range], not a group: "
-                        "write date:2019-10 OR date:2019-12",
-                    )
-                tokens.append(_Token("DATE", value.group(), pos))
-                pos = value.end()
-        else:
-            boundary = _BARE_END.search(text, pos)
-            stop = boundary.start() if boundary else n
-            word = text[pos:stop]
-            kind = word if word in ("AND", "OR", "NOT") else "WORD"
-            tokens.append(_Token(kind, word, pos))
-            pos = stop
-    return tokens
-
-
-def _boost(text: str, pos: int) -> _Token:
-    """Returns the BOOST token of the `^N` at `pos`: N is its text; refuses a bad one."""
-    if pos == 0 or text[pos - 1].isspace() or text[pos - 1] == "(":
-        raise QuerySyntaxError(text, pos, "'^' needs a word, phrase or group right before it")
-    found = _BOOST.match(text, pos)
-    if found is None:
-        raise QuerySyntaxError(text, pos, "'^' needs a number right after it, as in ^2 or ^0.5")
-    number = found[1] if len(found[1]) <= 20 else found[1][:20] + "…"
-    if not 0 < float(found[1]) <= MAX_BOOST:
-        raise QuerySyntaxError(
-            text, pos, f"a boost must be more than 0 and at most {MAX_BOOST:g}, not {number}"
-        )
-    end = found.end()
-    if end < len(text) and not (text[end].isspace() or text[end] == ")"):
-        raise QuerySyntaxError(
-            text, end, f"'^{number}' must end what it boosts: put a space after it"
-        )
-    return _Token("BOOST", found.group(1), pos)
-
-
-def _slop(text: str, found: re.Match[str]) -> int:
-    digits = found.group(1)
-    # Compared as text first: int() of thousands of digits is refused by Python itself.
-    if len(digits.lstrip("0")) > len(str(MAX_SLOP)) or int(digits) > MAX_SLOP:
-        raise QueryLimitError(
-            text, found.start(), f"a proximity's slop can be at most {MAX_SLOP:,}, not {digits}"
-        )
-    return int(digits)
-
-
-# ---- tokens -> tree ------------------------------------------------------------------------
-
-_STARTS = ("WORD", "PHRASE", "LPAREN", "NOT", "FIELD")
+def _all_of(items: list[Node]) -> Node:
+    return items[0] if len(items) == 1 else And(tuple(items))
 
 
 class _Parser:
@@ -288,7 +183,7 @@ class _Parser:
     ) -> None:
         self.text = text
         self.now = now  # the clock relative dates count back from
-        self.tokens = _tokens(text, keyword_fields)
+        self.tokens = tokens(text, keyword_fields)
         self.keyword_fields = (*_KEYWORD_FIELDS, *keyword_fields)
         self.i = 0
         self.depth = 0  # of the parentheses and NOTs around the token being parsed
@@ -299,10 +194,10 @@ class _Parser:
     def fail(self, pos: int, reason: str) -> QuerySyntaxError:
         return QuerySyntaxError(self.text, pos, reason)
 
-    def peek(self) -> _Token | None:
+    def peek(self) -> Token | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
-    def take(self) -> _Token:
+    def take(self) -> Token:
         token = self.tokens[self.i]
         self.i += 1
         return token
@@ -318,7 +213,7 @@ class _Parser:
         _check_words(self.text, node)
         return node
 
-    def deeper(self, token: _Token) -> None:
+    def deeper(self, token: Token) -> None:
         """Counts one more level of nesting, refusing the query past MAX_DEPTH (before the
         parser recurses into it)."""
         self.depth += 1
@@ -326,10 +221,13 @@ class _Parser:
             raise QueryLimitError(
                 self.text,
                 token.pos,
-                f"nested too deep: at most {MAX_DEPTH} parentheses and NOTs inside one another",
+                f"nested too deep: at most {MAX_DEPTH} parentheses and NOT, -, + inside one "
+                "another",
             )
 
-    def _joined(self, operator: str, implicit: bool, parse_next: Any) -> tuple[list[Node], bool]:
+    def _joined(
+        self, operator: str, implicit: bool, parse_next: Callable[[], _T]
+    ) -> tuple[list[_T], bool]:
         """Returns the items joined by `operator` (or by juxtaposition when `implicit`), and
         whether juxtaposition alone joined them."""
         items = [parse_next()]
@@ -347,43 +245,58 @@ class _Parser:
         return items, only_implicit and len(items) > 1
 
     def parse_or(self) -> Node:
-        items, bare = self._joined("OR", self.any, self.parse_and)
+        """Parses a group: its OR of AND chains, where a `-x` or `+x` item holds for the whole
+        group, wherever it stands (`grain OR wheat -corn` excludes corn from both)."""
+        chains, bare = self._joined("OR", self.any, self.parse_and)
+        if len(chains) == 1:  # no OR: the signed items are ANDed in place, as they stand
+            return _all_of([i.node if isinstance(i, _Signed) else i for i in chains[0]])
+        signed: list[Node] = []
+        branches: list[Node] = []
+        for chain in chains:
+            if bare and len(chain) == 1 and isinstance(chain[0], Not):
+                signed.append(chain[0])  # match="any": `oil NOT gas` excludes gas, as `-gas`
+                continue
+            signed += [i.node for i in chain if isinstance(i, _Signed)]
+            if rest := [i for i in chain if not isinstance(i, _Signed)]:
+                branches.append(_all_of(rest))
         if bare:
-            return self._any_of(items)
-        return items[0] if len(items) == 1 else Or(tuple(items))
+            branches = self._content(branches)
+        if not branches:
+            return _all_of(signed)
+        either = branches[0] if len(branches) == 1 else Or(tuple(branches))
+        return And((either, *signed)) if signed else either
 
-    def _any_of(self, items: list[Node]) -> Node:
-        # match="any": bare words are ORed, but `-word` still excludes. A stop word adds little
-        # but noise to such an OR; it is dropped unless nothing else is left (`the` alone works).
-        excluded = [n for n in items if isinstance(n, Not)]
-        wanted = [n for n in items if not isinstance(n, Not)]
-        content = [
+    def _content(self, items: list[Node]) -> list[Node]:
+        # match="any": a stop word adds little but noise to an OR of bare words; it is dropped
+        # unless nothing else is left (`the` alone works).
+        return [
             n
-            for n in wanted
+            for n in items
             if not (isinstance(n, Term) and n.field is TEXT and n.word in self.stopwords)
-        ] or wanted
-        if not content:
-            return And(tuple(excluded)) if len(excluded) > 1 else excluded[0]
-        either = content[0] if len(content) == 1 else Or(tuple(content))
-        return And((either, *excluded)) if excluded else either
+        ] or items
 
-    def parse_and(self) -> Node:
+    def parse_and(self) -> list[Node | _Signed]:
         items, _ = self._joined("AND", not self.any, self.parse_unary)
-        return items[0] if len(items) == 1 else And(tuple(items))
+        return items
 
-    def parse_unary(self) -> Node:
+    def parse_unary(self, item: bool = True) -> Node | _Signed:
+        """Parses NOT x, -x, +x or a primary; `-x` and `+x` as an `item` of an AND chain come
+        back _Signed, for their group (as the operand of another NOT, -, +, they are local)."""
         token = self.peek()
-        if token is not None and token.kind == "NOT":
+        if token is not None and token.kind in ("NOT", "PLUS"):
             self.take()
             after = self.peek()
             if after is None or after.kind not in _STARTS:
-                raise self.fail(token.pos, f"'{token.text}' needs something to exclude after it")
+                what = "require" if token.kind == "PLUS" else "exclude"
+                raise self.fail(token.pos, f"'{token.text}' needs something to {what} after it")
             self.deeper(token)
-            child = self.parse_unary()
+            operand = self.parse_unary(item=False)
+            assert not isinstance(operand, _Signed)
             self.depth -= 1
-            if isinstance(child, Boost):
+            if token.kind == "NOT" and isinstance(operand, Boost):
                 raise self.fail(token.pos, "a boost under NOT or '-' has no effect: drop the ^")
-            return Not(child)
+            node = operand if token.kind == "PLUS" else Not(operand)
+            return _Signed(node) if item and token.text in ("-", "+") else node
         return self.boosted(self.parse_primary(self.group_field))
 
     def boosted(self, node: Node) -> Node:
@@ -440,7 +353,7 @@ class _Parser:
         finally:
             self.group_field = saved
 
-    def word(self, token: _Token, field: str | None) -> Node:
+    def word(self, token: Token, field: str | None) -> Node:
         text = token.text
         prefix = text.endswith("*")
         body = text[:-1] if prefix else text
@@ -472,7 +385,7 @@ class _Parser:
         # A bare word that splits, such as `Nagorno-Karabakh`, means those words in a row.
         return Term(found[0], field) if len(found) == 1 else Phrase(tuple(found), field)
 
-    def phrase(self, token: _Token, field: str | None) -> Node:
+    def phrase(self, token: Token, field: str | None) -> Node:
         if field in self.keyword_fields:
             value = token.text if field == "id" else fold(token.text.strip())
             if not value:
@@ -485,7 +398,7 @@ class _Parser:
             return Term(found[0], field)
         return Phrase(tuple(found), field, token.slop)
 
-    def date(self, token: _Token) -> Node:
+    def date(self, token: Token) -> Node:
         try:
             return Dates(_date_range(token.text, self.now), token.text)
         except DateError as e:
@@ -534,22 +447,6 @@ def _check_words(text: str, tree: Node) -> None:
             raise QueryLimitError(text, 0, f"too many words: a query may have {MAX_WORDS:,}")
 
 
-def _check_text(text: str) -> None:
-    if not isinstance(text, str):
-        raise InvalidArgumentError(f"a query is a str, not {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise QueryLimitError(
-            text, MAX_LENGTH, f"the query is longer than {MAX_LENGTH:,} characters"
-        )
-    if (bad := _SURROGATE.search(text)) is not None:
-        raise QuerySyntaxError(
-            text, bad.start(), "not text: a lone surrogate (a byte that is not UTF-8?)"
-        )
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def parse(
     text: str,
     match: str = "all",
@@ -557,7 +454,8 @@ def parse(
     keyword_fields: tuple[str, ...] = (),
     now: datetime | None = None,
 ) -> Node:
-    """Returns the query tree of `text`; raises QuerySyntaxError with a position.
+    """Returns the query tree of `text`; raises QuerySyntaxError with a position (its subclass
+    QueryLimitError past a limit), or InvalidArgumentError for a bad `match`.
 
     `match="any"` joins bare words by OR instead of AND, and drops stop words from such an OR
     unless nothing else is left. `keyword_fields` are the index's extra keyword fields
@@ -566,5 +464,4 @@ def parse(
     """
     if match not in ("all", "any"):
         raise InvalidArgumentError(f"match must be 'all' or 'any', not {match!r}")
-    _check_text(text)
     return _Parser(text, match, language, keyword_fields, now).parse()

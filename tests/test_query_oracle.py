@@ -9,6 +9,7 @@ hand-checked examples whose answers can be read off the fixture files.
 from __future__ import annotations
 
 import calendar
+import functools
 import itertools
 import math
 import re
@@ -28,7 +29,7 @@ from newssearch import search as search_module
 from newssearch.analysis import fold, stemmer, words
 from newssearch.dates import DateRange
 from newssearch.lexer import MAX_SLOP
-from newssearch.query import And, Boost, Dates, Node, Not, Or, Phrase, Prefix, Term, parse
+from newssearch.query import And, Boost, Dates, Fuzzy, Node, Not, Or, Phrase, Prefix, Term, parse
 from newssearch.search import SearchResults
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "oracle"
@@ -96,7 +97,22 @@ def _chain(stems: tuple[str, ...], wanted: list[str], slop: int) -> bool:
     return bool(reached)
 
 
-def _matches(doc: OracleDoc, node: Term | Phrase | Prefix | Dates) -> bool:
+@functools.cache
+def _edits(a: str, b: str) -> int:
+    """Returns the optimal string alignment distance: inserts, deletes, substitutions and
+    swaps of two neighbours, each one edit (no substring edited twice)."""
+    rows = [list(range(len(b) + 1))] + [[i] + [0] * len(b) for i in range(1, len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            rows[i][j] = min(
+                rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+            )
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+    return rows[len(a)][len(b)]
+
+
+def _matches(doc: OracleDoc, node: Term | Phrase | Prefix | Fuzzy | Dates) -> bool:
     if isinstance(node, Dates):
         low, high = node.range.low, node.range.high
         return (
@@ -111,6 +127,11 @@ def _matches(doc: OracleDoc, node: Term | Phrase | Prefix | Dates) -> bool:
     if isinstance(node, Phrase):
         wanted = [STEM(w) for w in node.words]
         return any(_chain(doc.stems[f], wanted, node.slop) for f in _fields(node.field))
+    if isinstance(node, Fuzzy):
+        target = STEM(node.word)
+        return any(
+            _edits(s, target) <= node.distance for f in _fields(node.field) for s in doc.stems[f]
+        )
     if node.field in KEYWORD_FIELDS:
         return any(v.startswith(node.prefix) for v in _keyword_values(doc, node.field))
     own = STEM(node.prefix)
@@ -230,6 +251,9 @@ NGRAMS = tuple(
     )
 )
 
+# Misspellings of fixture words, one or two edits away, for fuzzy terms.
+TYPOS = _listed("plam paln cooperatoin wheta armi grian treatty minstry belaruss defnese xyz")
+
 text_field = st.sampled_from((None, None, None, "title", "body"))
 # By index: a sampled_from() of hundreds of n-grams would make a very long strategy repr.
 ngrams = st.integers(0, len(NGRAMS) - 1).map(NGRAMS.__getitem__)
@@ -282,7 +306,10 @@ def date_filters(draw: st.DrawFn) -> Dates:
     )
 
 
-leaves = st.one_of(word_terms, word_terms, keyword_terms, phrases, prefixes, date_filters())
+fuzzies = st.builds(Fuzzy, st.sampled_from((*VOCABULARY, *TYPOS)), text_field, st.integers(0, 2))
+leaves = st.one_of(
+    word_terms, word_terms, keyword_terms, phrases, prefixes, fuzzies, date_filters()
+)
 boosts = st.one_of(
     st.sampled_from((0.5, 1.0, 2.0, 3.0)), st.floats(min_value=1e-6, max_value=1000.0)
 )

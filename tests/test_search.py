@@ -44,6 +44,12 @@ def ids(index: Index, query: str, **options: object) -> list[str]:
         ("plan OR cooperation +defense", ["a8", "a7"]),
         ("plan OR cooperation AND defense", ["a1", "a2", "a8", "a7"]),
         ("+army", ["a5", "a7"]),
+        # fuzzy terms: edits counted on stems (defnes -> defens), AUTO by the word's length
+        ("defnese~1", ["a8", "a3", "a7"]),
+        ("harbor~1", ["a2"]),
+        ("armys~", ["a5", "a7"]),
+        ("plan~0", ["a1", "a2", "a8"]),
+        ("cooperatoin~2", []),  # `cooperation` stems to `cooper`: five edits away
         ("title:plan", ["a1", "a2"]),
         ("body:plan", ["a2", "a1", "a8"]),  # a2 and a1 tie: the newer first
         ("tag:defense", ["a5", "a1"]),
@@ -130,6 +136,24 @@ def test_hit_fields(corpus_index: Index) -> None:
         ("belarus -", 8, "'-' needs something to exclude right after it"),
         ("belarus +", 8, "'+' needs something to require right after it"),
         ("belarus NOT +", 12, "'+' needs something to require right after it"),
+        (
+            '"oil pr*"',
+            7,
+            "a prefix inside a phrase is not supported: write the whole word, or put it outside "
+            "the quotes",
+        ),
+        (
+            '"oil~ prices"',
+            4,
+            "a fuzzy word inside a phrase is not supported: write the whole word, or put it "
+            "outside the quotes",
+        ),
+        ("tag:grain~", 9, "fuzzy terms are for words of title and body, not tag:"),
+        ("oil~3", 3, "a fuzzy term allows at most 2 edits, not 3"),
+        ("oil~~", 4, "'~' goes once at the end of a whole word: oil~, oil~1, oil~2"),
+        ("oil*~1", 4, "'~' goes once at the end of a whole word: oil~, oil~1, oil~2"),
+        ("~", 0, "'~' needs a word before it: '~'"),
+        ("nagorno-karabakh~", 0, "a fuzzy term must be one word: 'nagorno-karabakh~'"),
         ("author:smith", 0, "unknown field 'author:' (known: title, body, tag, source, id, date)"),
         ("date:2019-13", 5, "impossible date: '2019-13' (month 13)"),
         (
@@ -184,6 +208,8 @@ def test_malformed_queries_raise_with_position(
         ("grain -corn OR wheat +usda", "((grain OR wheat) AND NOT corn AND usda)"),
         ("(a OR -b) c", "((a AND NOT b) AND c)"),
         ("a OR NOT -b", "(a OR NOT NOT b)"),
+        ("oil~ OR Café~2", "(oil~1 OR cafe~2)"),
+        ("title:defence~", "title:defence~2"),
         ('title:(belarus OR "wide exchange"~2)', '(title:belarus OR title:"wide exchange"~2)'),
         ("Nagorno-Karabakh's", '"nagorno karabakh s"'),
         ("defen*", "defen*"),
@@ -211,6 +237,12 @@ def test_snippet_marks_stemmed_variants(corpus_index: Index) -> None:
     )
     assert hit.snippet.render("ansi").count("\x1b[1m") == 1
     assert hit.snippet.render("plain") == str(hit.snippet)
+
+
+def test_snippet_marks_the_words_a_fuzzy_term_reaches(corpus_index: Index) -> None:
+    hit = corpus_index.search("defnese~1 budgetz~1", limit=1).hits[0]
+    assert hit.id == "a8" and hit.snippet is not None
+    assert marked(hit.snippet) == ["Defense", "budgets", "defensive", "defense"]
 
 
 def test_snippet_marks_a_phrase_as_one_span_and_never_not_words() -> None:

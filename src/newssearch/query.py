@@ -27,7 +27,8 @@ from newssearch.lexer import Token, tokens
 # Limits of a query besides those of the lexer (length, slop), documented in the README: past
 # one, QueryLimitError at its position.
 MAX_DEPTH = 32  # parentheses and NOT, -, + nested in one another
-MAX_WORDS = 256  # words, phrase words, date filters, and the words each prefix expands to
+MAX_WORDS = 256  # words, phrase words, date filters, and the words prefixes and fuzzies reach
+MAX_EDITS = 2  # of a fuzzy term, oil~2
 
 TEXT = None  # the field of a word without `field:`: title and body together
 _KEYWORD_FIELDS = ("tag", "source", "id")
@@ -35,6 +36,8 @@ _KEYWORD_FIELDS = ("tag", "source", "id")
 _NEEDS_QUOTES = re.compile(r'[\s()"^]|^-|\*$|^(?:AND|OR|NOT)$')
 # A keyword prefix cannot be quoted: one of these would not read back.
 _UNPRINTABLE_PREFIX = re.compile(r'[\s()"^]|^-')
+_FUZZY = re.compile(r"(.*)~(\d*)")  # oil~, oil~1
+_IN_PHRASE = re.compile(r"\w([*~])")  # "oil pr*", "oil~ prices": a word's prefix or fuzzy
 
 
 # ---- the tree ------------------------------------------------------------------------------
@@ -79,6 +82,22 @@ class Prefix:
 
     def __str__(self) -> str:
         return f"{self.field}:{self.prefix}*" if self.field else f"{self.prefix}*"
+
+
+@dataclass(frozen=True)
+class Fuzzy:
+    """Words whose stem is at most `distance` edits from the word's stem: inserts, deletes,
+    substitutions and swaps of two neighbours (Lucene's and Elasticsearch's fuzzy terms).
+    `at` is its position in the query text."""
+
+    word: str
+    field: str | None = TEXT
+    distance: int = 2
+    at: int = dataclasses.field(default=0, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        text = f"{self.word}~{self.distance}"
+        return f"{self.field}:{text}" if self.field else text
 
 
 @dataclass(frozen=True)
@@ -130,10 +149,11 @@ class Boost:
         return f"{child}^{number}"
 
 
-Node = Term | Phrase | Prefix | Dates | And | Or | Not | Boost
+Node = Term | Phrase | Prefix | Fuzzy | Dates | And | Or | Not | Boost
+Leaf = Term | Phrase | Prefix | Fuzzy | Dates
 
 
-def leaves(node: Node) -> Iterator[Term | Phrase | Prefix | Dates]:
+def leaves(node: Node) -> Iterator[Leaf]:
     """Yields every leaf of the tree, NOT or not, in order."""
     if isinstance(node, (And, Or)):
         for child in node.children:
@@ -144,14 +164,14 @@ def leaves(node: Node) -> Iterator[Term | Phrase | Prefix | Dates]:
         yield node
 
 
-def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix]:
+def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix | Fuzzy]:
     """Yields the word leaves that are not under a NOT: the ones a hit is marked for."""
     if isinstance(node, (And, Or)):
         for child in node.children:
             yield from positive_leaves(child)
     elif isinstance(node, Boost):
         yield from positive_leaves(node.child)
-    elif isinstance(node, (Term, Phrase, Prefix)):
+    elif isinstance(node, (Term, Phrase, Prefix, Fuzzy)):
         yield node
 
 
@@ -355,6 +375,8 @@ class _Parser:
 
     def word(self, token: Token, field: str | None) -> Node:
         text = token.text
+        if (fuzzy := _FUZZY.fullmatch(text)) is not None:
+            return self.fuzzy(token, fuzzy, field)
         prefix = text.endswith("*")
         body = text[:-1] if prefix else text
         if "*" in body:
@@ -385,12 +407,39 @@ class _Parser:
         # A bare word that splits, such as `Nagorno-Karabakh`, means those words in a row.
         return Term(found[0], field) if len(found) == 1 else Phrase(tuple(found), field)
 
+    def fuzzy(self, token: Token, found: re.Match[str], field: str | None) -> Node:
+        body, digits = found.group(1), found.group(2)
+        at = token.pos + found.start(2) - 1  # the '~'
+        if field in self.keyword_fields:
+            raise self.fail(at, f"fuzzy terms are for words of title and body, not {field}:")
+        if "~" in body or "*" in body:
+            raise self.fail(at, "'~' goes once at the end of a whole word: oil~, oil~1, oil~2")
+        if len(digits.lstrip("0")) > 1 or (digits and int(digits) > MAX_EDITS):
+            raise QueryLimitError(
+                self.text, at, f"a fuzzy term allows at most {MAX_EDITS} edits, not {digits}"
+            )
+        folded = words(body)
+        if len(folded) != 1:
+            reason = "a fuzzy term must be one word" if folded else "'~' needs a word before it"
+            raise self.fail(token.pos, f"{reason}: {token.text!r}")
+        word = folded[0]
+        # No digits: as Elasticsearch's AUTO, by the word's length.
+        distance = int(digits) if digits else 0 if len(word) < 3 else 1 if len(word) < 6 else 2
+        return Fuzzy(word, field, distance, token.pos)
+
     def phrase(self, token: Token, field: str | None) -> Node:
         if field in self.keyword_fields:
             value = token.text if field == "id" else fold(token.text.strip())
             if not value:
                 raise self.fail(token.pos, "empty phrase")
             return Term(value, field)
+        if (inside := _IN_PHRASE.search(token.text)) is not None:
+            what = "prefix" if inside.group(1) == "*" else "fuzzy word"
+            raise self.fail(
+                token.pos + 1 + inside.start(1),
+                f"a {what} inside a phrase is not supported: write the whole word, or put it "
+                "outside the quotes",
+            )
         found = words(token.text)
         if not found:
             raise self.fail(token.pos, "empty phrase: no searchable word between the quotes")

@@ -15,8 +15,10 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 
+from rapidfuzz.distance import OSA
+
 from newssearch.analysis import spans, stemmer
-from newssearch.query import Node, Phrase, Prefix, Term, positive_leaves
+from newssearch.query import Fuzzy, Node, Phrase, Prefix, Term, positive_leaves
 
 WIDTH = 200
 ELLIPSIS = "…"
@@ -125,11 +127,14 @@ def _marks(
                     found.append((tokens[first][0], tokens[last][1], leaf))
     singles: dict[str, object] = {}
     prefixes: list[tuple[str, str, object]] = []
+    fuzzies: list[tuple[str, int, object]] = []
     for leaf in leaves:
         if isinstance(leaf, Term):
             singles.setdefault(stem(leaf.word), leaf)
         elif isinstance(leaf, Prefix):
             prefixes.append((leaf.prefix, stem(leaf.prefix), leaf))
+        elif isinstance(leaf, Fuzzy):
+            fuzzies.append((stem(leaf.word), leaf.distance, leaf))
     for i, token_stem in enumerate(stems):
         if taken[i]:
             continue
@@ -137,6 +142,15 @@ def _marks(
         if hit is None and prefixes:
             hit = next(
                 (p[2] for p in prefixes if token_stem.startswith(p[0]) or token_stem == p[1]), None
+            )
+        if hit is None and fuzzies:
+            hit = next(
+                (
+                    f[2]
+                    for f in fuzzies
+                    if OSA.distance(token_stem, f[0], score_cutoff=f[1]) <= f[1]
+                ),
+                None,
             )
         if hit is not None:
             found.append((tokens[i][0], tokens[i][1], hit))

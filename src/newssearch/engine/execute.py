@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
@@ -31,6 +33,7 @@ from newssearch.query import (
     And,
     Boost,
     Dates,
+    Fuzzy,
     Node,
     Not,
     Or,
@@ -193,6 +196,7 @@ class Executor:
         }
         self._idf: dict[tuple[str | None, bytes], float] = {}
         self._expansions: dict[tuple[str | None, str], list[bytes]] = {}
+        self._lexicons: dict[str, list[str]] = {}
 
     def doc_id(self, docnum: int) -> str:
         """Returns the id of a document, by its index-wide number."""
@@ -205,26 +209,60 @@ class Executor:
         """Raises QueryLimitError if `tree`, its prefixes expanded, reaches over MAX_WORDS words."""
         count = 0
         for leaf in leaves(tree):
-            if isinstance(leaf, Prefix):
+            if isinstance(leaf, (Prefix, Fuzzy)):
                 found = len(self.expansions(leaf))
                 count += found
                 if count > MAX_WORDS:
+                    fewer = (
+                        "make the prefix longer"
+                        if isinstance(leaf, Prefix)
+                        else "allow fewer edits"
+                    )
                     reason = (
-                        f"'{leaf}' matches more than {MAX_WORDS:,} words: make the prefix longer"
+                        f"'{leaf}' matches more than {MAX_WORDS:,} words: {fewer}"
                         if found > MAX_WORDS
                         else f"too many words: with '{leaf}' expanded, the query has over "
                         f"{MAX_WORDS:,}"
                     )
                     raise QueryLimitError(text, leaf.at, reason)
-            count += len(leaf.words) if isinstance(leaf, Phrase) else 1
+            else:
+                count += len(leaf.words) if isinstance(leaf, Phrase) else 1
 
-    def expansions(self, node: Prefix) -> list[bytes]:
-        """Returns the terms a prefix stands for (with the stem of a text prefix itself), at
-        most MAX_WORDS + 1 of them."""
-        key = (node.field, node.prefix)
+    def expansions(self, node: Prefix | Fuzzy) -> list[bytes]:
+        """Returns the terms a prefix or fuzzy term stands for (a text prefix's own stem too),
+        at most MAX_WORDS + 1 of them."""
+        key = (node.field, str(node))
         found = self._expansions.get(key)
-        if found is not None:
-            return found
+        if found is None:
+            found = self._fuzzy(node) if isinstance(node, Fuzzy) else self._prefixed(node)
+            if len(self._expansions) >= _CACHE_PREFIXES:
+                self._expansions.clear()
+            self._expansions[key] = found
+        return found
+
+    def _fuzzy(self, node: Fuzzy) -> list[bytes]:
+        stem = self.stem(node.word)
+        terms: set[str] = set()
+        for name, _ in _weights(node.field):
+            near = process.extract(
+                stem,
+                self._lexicon(name),
+                scorer=OSA.distance,
+                score_cutoff=node.distance,
+                limit=None,
+            )
+            terms.update(term for term, _, _ in near)
+        return [t.encode() for t in sorted(terms)[: MAX_WORDS + 1]]
+
+    def _lexicon(self, field: str) -> list[str]:
+        """Returns every term of a text field in this commit, once."""
+        found = self._lexicons.get(field)
+        if found is None:
+            found = sorted({t.decode() for seg in self.segments for t in seg.reader.lexicon(field)})
+            self._lexicons[field] = found
+        return found
+
+    def _prefixed(self, node: Prefix) -> list[bytes]:
         prefix = node.prefix.encode()
         if node.field is not None and node.field not in schema.TEXT_FIELDS:
             names, terms = [node.field], set()
@@ -236,11 +274,7 @@ class Executor:
         for segment in self.segments:
             for name in names:
                 terms.update(segment.terms(name, prefix, MAX_WORDS + 1))
-        found = sorted(terms)[: MAX_WORDS + 1]
-        if len(self._expansions) >= _CACHE_PREFIXES:
-            self._expansions.clear()
-        self._expansions[key] = found
-        return found
+        return sorted(terms)[: MAX_WORDS + 1]
 
     def run(self, tree: Node, scored: bool) -> list[tuple[Segment, Mask, Scores | None]]:
         """Returns, per segment, the mask of live matching documents and their scores."""
@@ -284,6 +318,8 @@ class Executor:
         if isinstance(node, Prefix):
             if node.field is not None and node.field not in schema.TEXT_FIELDS:
                 return self._keywords(seg, node.field, self.expansions(node)), None
+            return self._words(seg, node.field, self.expansions(node), scored)
+        if isinstance(node, Fuzzy):
             return self._words(seg, node.field, self.expansions(node), scored)
         return self._phrase(seg, node, scored)
 

@@ -95,12 +95,19 @@ def soak(index: Index, examples: int, timeout: float, seed_value: int) -> dict[s
     return {
         "examples": len(times),
         "outcomes": dict(counts.most_common()),
-        "first_of_each": {k: v[:200] for k, v in first.items()},
+        "first_of_each": {k: _printable(v[:200]) for k, v in first.items()},
         "max_s": seconds[-1],
         "p99_s": seconds[int(0.99 * (len(seconds) - 1))],
         "p50_s": seconds[len(seconds) // 2],
-        "slowest": [(round(t, 3), q[:120]) for t, q in sorted(times, reverse=True)[:10]],
+        "slowest": [
+            (round(t, 3), _printable(q[:120])) for t, q in sorted(times, reverse=True)[:10]
+        ],
     }
+
+
+def _printable(text: str) -> str:
+    """Returns `text` with lone surrogates escaped, so that it can be printed."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _build(corpus: Path, docs: int, folder: Path) -> Index:

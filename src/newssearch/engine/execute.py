@@ -338,11 +338,11 @@ class Executor:
         mask = np.zeros(seg.size, dtype=np.bool_)
         scores = np.zeros(seg.size) if scored else None
         for text in terms:
+            lists = [(w, p) for name, w in _weights(field) if (p := seg.postings(name, text))]
+            if not lists:  # a prefix's or fuzzy term's word that only other segments have
+                continue
             freqs = np.zeros(seg.size) if scored else None
-            for name, weight in _weights(field):
-                found = seg.postings(name, text)
-                if found is None:
-                    continue
+            for weight, found in lists:
                 mask[found.docs] = True
                 if freqs is not None:
                     freqs[found.docs] += weight * found.freqs

@@ -18,7 +18,9 @@ from newssearch.errors import (
     IndexCorruptError,
     IndexLockedError,
     IndexNotFoundError,
+    InvalidArgumentError,
     NewssearchError,
+    QueryLimitError,
     QuerySyntaxError,
 )
 from newssearch.expand import Expansion
@@ -39,8 +41,10 @@ __all__ = [
     "IndexNotFoundError",
     "IndexReport",
     "IndexStats",
+    "InvalidArgumentError",
     "NewssearchError",
     "PartialDate",
+    "QueryLimitError",
     "QuerySyntaxError",
     "Rejected",
     "load_documents",

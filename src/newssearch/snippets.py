@@ -135,9 +135,10 @@ def _marks(
             prefixes.append((leaf.prefix, stem(leaf.prefix), leaf))
         elif isinstance(leaf, Fuzzy):
             fuzzies.append((stem(leaf.word), leaf.distance, leaf))
-    for i, token_stem in enumerate(stems):
-        if taken[i]:
-            continue
+    # The leaf each distinct stem of the text is marked for, found once per stem; prefix and
+    # fuzzy tests only when the query has such leaves.
+    leaf_of: dict[str, object | None] = {}
+    for token_stem in places:
         hit = singles.get(token_stem)
         if hit is None and prefixes:
             hit = next(
@@ -152,6 +153,9 @@ def _marks(
                 ),
                 None,
             )
+        leaf_of[token_stem] = hit
+    for i, token_stem in enumerate(stems):
+        hit = None if taken[i] else leaf_of[token_stem]
         if hit is not None:
             found.append((tokens[i][0], tokens[i][1], hit))
     return sorted(found, key=lambda m: m[0])

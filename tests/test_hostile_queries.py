@@ -27,7 +27,7 @@ from newssearch import Document, Index, QuerySyntaxError, load_documents
 from newssearch.cli import main
 from newssearch.errors import InvalidArgumentError, QueryLimitError
 from newssearch.lexer import MAX_LENGTH, MAX_SLOP
-from newssearch.query import MAX_DEPTH, MAX_WORDS, parse
+from newssearch.query import MAX_DEPTH, MAX_FUZZY, MAX_WORDS, parse
 
 ORACLE = Path(__file__).resolve().parent / "fixtures" / "oracle"
 
@@ -131,6 +131,14 @@ def test_more_words_than_the_limit_are_refused(index: Index) -> None:
     assert refusal(index, phrase).reason == "too many words: a query may have 256"
     dates = " OR ".join(["date:2019"] * (MAX_WORDS + 1))
     assert refusal(index, dates).reason == "too many words: a query may have 256"
+
+
+def test_more_fuzzy_terms_than_the_limit_are_refused(index: Index) -> None:
+    assert index.search(" OR ".join(["plan~1"] * MAX_FUZZY)).total == 23
+    text = " OR ".join(["plan~1"] * (MAX_FUZZY + 1))
+    error = refusal(index, text)
+    assert isinstance(error, QueryLimitError)
+    assert str(error) == f"too many fuzzy terms: a query may have 32 (at position {len(text) - 6})"
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from newssearch.lexer import Token, tokens
 MAX_DEPTH = 32  # parentheses and NOT, -, + nested in one another
 MAX_WORDS = 256  # words, phrase words, date filters, and the words prefixes and fuzzies reach
 MAX_EDITS = 2  # of a fuzzy term, oil~2
+MAX_FUZZY = 32  # fuzzy terms in a query
 
 TEXT = None  # the field of a word without `field:`: title and body together
 _KEYWORD_FIELDS = ("tag", "source", "id")
@@ -488,12 +489,19 @@ def stop_words(language: str) -> frozenset[str]:
 
 
 def _check_words(text: str, tree: Node) -> None:
-    """Refuses a tree of more than MAX_WORDS words (phrase words and date filters count)."""
-    count = 0
+    """Refuses a tree of more than MAX_WORDS words (phrase words and date filters count), or
+    of more than MAX_FUZZY fuzzy terms (each one is compared with a whole vocabulary)."""
+    count = fuzzy = 0
     for leaf in leaves(tree):
         count += len(leaf.words) if isinstance(leaf, Phrase) else 1
         if count > MAX_WORDS:
             raise QueryLimitError(text, 0, f"too many words: a query may have {MAX_WORDS:,}")
+        fuzzy += isinstance(leaf, Fuzzy)
+        if fuzzy > MAX_FUZZY:
+            assert isinstance(leaf, Fuzzy)
+            raise QueryLimitError(
+                text, leaf.at, f"too many fuzzy terms: a query may have {MAX_FUZZY}"
+            )
 
 
 def parse(

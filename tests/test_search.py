@@ -135,6 +135,8 @@ def test_hit_fields(corpus_index: Index) -> None:
         ("belarus NOT", 8, "'NOT' needs something to exclude after it"),
         ("belarus -", 8, "'-' needs something to exclude right after it"),
         ("belarus +", 8, "'+' needs something to require right after it"),
+        ("title:+belarus", 6, "put the '-', '+' or NOT before the field name"),
+        ("title:-belarus", 6, "put the '-', '+' or NOT before the field name"),
         ("belarus NOT +", 12, "'+' needs something to require right after it"),
         (
             '"oil pr*"',

@@ -358,8 +358,8 @@ class _Parser:
         if token.kind == "FIELD":
             if field is not TEXT:
                 raise self.fail(token.pos, f"'{token.text}:' inside '{field}:' is not allowed")
-            if self.peek() is not None and self.peek().kind == "NOT":  # type: ignore[union-attr]
-                raise self.fail(self.take().pos, "put the '-' or NOT before the field name")
+            if self.peek() is not None and self.peek().kind in ("NOT", "PLUS"):  # type: ignore[union-attr]
+                raise self.fail(self.take().pos, "put the '-', '+' or NOT before the field name")
             if token.text == "date":
                 return self.date(self.take())
             return self.parse_primary(token.text)

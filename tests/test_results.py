@@ -84,7 +84,7 @@ def test_limit_zero_counts_without_hits(corpus_index: Index) -> None:
     counted = corpus_index.search("plan", limit=0, facets=["tag"], expand=True, recency="30d")
     assert (counted.total, counted.hits, counted.expansion) == (3, (), ())
     assert counted.facets == corpus_index.search("plan", facets=["tag"]).facets
-    with pytest.raises(NewssearchError, match=r"^limit and offset must be at least 0$"):
+    with pytest.raises(NewssearchError, match=r"^limit must be at least 0, not -1$"):
         corpus_index.search("plan", limit=-1)
 
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -140,3 +146,60 @@ def oracle_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def oracle_index(oracle_index_dir: Path) -> Index:
     """The index of the oracle's fixture corpus, opened."""
     return Index.open(oracle_index_dir)
+
+
+# ---- the web server (`newssearch serve`), for tests/test_web*.py -----------------------------
+
+WEB_FIXTURES = ROOT / "tests" / "fixtures"
+NEWSSEARCH = Path(sys.executable).parent / "newssearch"  # the installed entry point
+
+
+def build_index(folder: Path) -> Path:
+    """Returns an index built in `folder` by the installed CLI from seeds/ and tests/fixtures."""
+    index_dir = folder / "index"
+    sources = [SEEDS, WEB_FIXTURES / "oracle", WEB_FIXTURES / "web"]
+    done = subprocess.run(
+        [NEWSSEARCH, "index", *map(str, sources), "--index", str(index_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return index_dir
+
+
+@contextlib.contextmanager
+def serving(index_dir: Path, *options: str) -> Iterator[str]:
+    """Runs `newssearch serve` on a free loopback port; yields its address, then stops it."""
+    log = index_dir.parent / "serve.log"
+    with log.open("w") as err:
+        process = subprocess.Popen(
+            [NEWSSEARCH, "serve", "--index", str(index_dir), "--port", "0", *options],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not (found := re.search(r"at (http://\S+/) ", log.read_text())):
+            assert process.poll() is None, f"serve exited early: {log.read_text()}"
+            assert time.monotonic() < deadline, f"serve did not start: {log.read_text()}"
+            time.sleep(0.05)
+        yield found.group(1)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def served_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """(address, index directory) of one server over seeds/ and tests/fixtures, per session."""
+    pytest.importorskip(
+        "starlette", reason="the web tests need the web extra: pip install -e '.[web]'"
+    )
+    index_dir = build_index(tmp_path_factory.mktemp("served"))
+    with serving(index_dir) as url:
+        yield url, index_dir

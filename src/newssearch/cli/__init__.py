@@ -3,7 +3,14 @@
 `app` holds the group and what commands share; each other module adds its commands to it.
 """
 
-from newssearch.cli import exploring, indexing, maintenance, querying, syntax  # noqa: F401  (they register their commands)
+from newssearch.cli import (  # noqa: F401  (they register their commands)
+    exploring,
+    indexing,
+    maintenance,
+    querying,
+    serving,
+    syntax,
+)
 from newssearch.cli.app import main
 
 __all__ = ["main"]

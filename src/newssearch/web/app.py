@@ -1,0 +1,155 @@
+"""The Starlette app: the search page (HTML, works without JavaScript) and the JSON API.
+
+Read-only: it only ever calls `Index.search`, which answers from the index's last commit and
+picks up a newer one on the next request. Handlers are `async` and run one at a time on the
+event loop, so the `Index` (not thread-safe) is never used by two requests at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from newssearch.errors import (
+    IncompatibleIndexError,
+    IndexNotFoundError,
+    NewssearchError,
+    QuerySyntaxError,
+)
+from newssearch.index import Index
+from newssearch.search import SearchResults
+from newssearch.web.forms import MATCHES, SearchForm, keyword_clause
+
+SORT_LABELS = {"relevance": "relevance", "-date": "newest first", "date": "oldest first"}
+MATCH_LABELS = {"all": "all words", "any": "any word"}
+# Nothing on the page runs a script, and nothing it shows can load one: a document that
+# smuggled markup past the escaping would still be inert.
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+# Errors of the index itself, not of the request: the server's fault, not the user's.
+_INDEX_ERRORS = (IndexNotFoundError, IncompatibleIndexError)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """A request that cannot be answered: the message, its HTTP status, and for a malformed
+    query, where in it."""
+
+    message: str
+    status: int
+    position: int | None = None
+
+    @classmethod
+    def of(cls, error: NewssearchError) -> _Problem:
+        if isinstance(error, QuerySyntaxError):
+            return cls(f"{error.reason}", 400, error.position)
+        return cls(str(error), 500 if isinstance(error, _INDEX_ERRORS) else 400)
+
+    def to_json(self, error: NewssearchError) -> dict[str, Any]:
+        found: dict[str, Any] = {"type": type(error).__name__, "message": self.message}
+        if self.position is not None:
+            found["position"] = self.position
+        return {"error": found}
+
+
+def create_app(index: Index) -> Starlette:
+    """Returns the ASGI app serving `index`: `/` (the page), `/api/search`, `/static/`."""
+    templates = Jinja2Templates(
+        env=Environment(
+            loader=PackageLoader("newssearch.web"), autoescape=True, undefined=StrictUndefined
+        )
+    )
+
+    async def search_page(request: Request) -> Response:
+        context: dict[str, Any] = {
+            "sorts": SORT_LABELS,
+            "matches": {m: MATCH_LABELS[m] for m in MATCHES},
+            "results": None,
+            "problem": None,
+        }
+        status = 200
+        try:
+            form = SearchForm.read(request.query_params)
+            context["form"] = form
+            if form.q.strip():
+                context["results"] = _page(index, form, _search(index, form))
+        except NewssearchError as e:
+            context.setdefault("form", SearchForm(q=request.query_params.get("q", "")))
+            problem = _Problem.of(e)
+            context["problem"] = problem
+            status = problem.status
+        return templates.TemplateResponse(
+            request, "search.html", context, status_code=status, headers=_HEADERS
+        )
+
+    async def api_search(request: Request) -> Response:
+        try:
+            if "q" not in request.query_params:
+                raise NewssearchError("the parameter q (the query) is missing")
+            results = _search(index, SearchForm.read(request.query_params))
+        except NewssearchError as e:
+            problem = _Problem.of(e)
+            return JSONResponse(problem.to_json(e), problem.status)
+        return JSONResponse(results.to_json())
+
+    async def api_unknown(request: Request) -> Response:
+        message = f"no such API endpoint: {request.url.path} (see /api/search)"
+        return JSONResponse({"error": {"type": "NotFound", "message": message}}, 404)
+
+    return Starlette(
+        routes=[
+            Route("/", search_page),
+            Route("/api/search", api_search),
+            Route("/api/{rest:path}", api_unknown),
+            Mount("/static", StaticFiles(packages=[("newssearch.web", "static")]), name="static"),
+        ]
+    )
+
+
+def _search(index: Index, form: SearchForm) -> SearchResults:
+    return index.search(form.q, **form.search_args())
+
+
+def _page(index: Index, form: SearchForm, results: SearchResults) -> dict[str, Any]:
+    """Returns what the template shows of `results`: the hits, with every link worked out."""
+    language = index.language
+    hits = [
+        {
+            "rank": rank,
+            "id": hit.id,
+            "title": hit.title,
+            "date": hit.date,
+            "source": hit.source,
+            "source_url": form.narrowed_url(keyword_clause("source", hit.source), language)
+            if hit.source
+            else None,
+            "tags": [
+                (tag, form.narrowed_url(keyword_clause("tag", tag), language)) for tag in hit.tags
+            ],
+            "snippet": Markup(hit.snippet.render("html")) if hit.snippet else "",
+        }
+        for rank, hit in enumerate(results.hits, start=form.offset + 1)
+    ]
+    last = form.offset + len(results.hits)
+    return {
+        "total": results.total,
+        "took_ms": results.took_ms,
+        "first": form.offset + 1 if hits else 0,
+        "last": last,
+        "hits": hits,
+        "previous_url": form.url(offset=max(0, form.offset - form.limit)) if form.offset else None,
+        "next_url": form.url(offset=last) if last < results.total else None,
+    }

@@ -1,0 +1,276 @@
+"""`newssearch serve` over HTTP: the JSON API's exact fields and errors, the page's escaping,
+the query-narrowing links, and the server's promises (loopback, read-only, new commits seen).
+
+The server is the installed entry point, run as a subprocess on a free loopback port over an
+index built from seeds/ and tests/fixtures (see `serving` in conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from conftest import NEWSSEARCH, ROOT, SEEDS, build_index, serving, write_jsonl
+
+pytest.importorskip("starlette", reason="the web tests need the web extra: pip install -e '.[web]'")
+
+from newssearch.web.forms import narrow
+
+COOPERATION_PLAN = [
+    "ministry-of-defense",
+    "cooperate-planning",
+    "j-army",
+    "coop-plan",
+    "000_ddf5f41fb1d21a55",
+]
+
+
+def get(url: str) -> tuple[int, dict[str, str], bytes]:
+    """Returns status, headers and body of a GET, error statuses included."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def api(base: str, **params: Any) -> tuple[int, Any]:
+    status, headers, body = get(f"{base}api/search?{urlencode(params)}")
+    assert headers["content-type"] == "application/json"
+    return status, json.loads(body)
+
+
+def cli_json(index_dir: Path, *args: str) -> Any:
+    done = subprocess.run(
+        [NEWSSEARCH, "query", *args, "--index", str(index_dir), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def test_api_search_has_the_fields_of_query_json(served_index: tuple[str, Path]) -> None:
+    url, index_dir = served_index
+    status, found = api(url, q='"cooperation plan"')
+    assert status == 200
+    assert list(found) == ["query", "total", "took_ms", "hits"]
+    assert [list(hit) for hit in found["hits"]] == [
+        ["id", "title", "date", "score", "snippet"]
+    ] * len(COOPERATION_PLAN)
+    assert [hit["id"] for hit in found["hits"]] == COOPERATION_PLAN
+    assert (found["query"], found["total"]) == ('"cooperation plan"', 5)
+    assert found["hits"][0]["snippet"] == (
+        "Ministry of Defense officials said the <mark>cooperation plan</mark> is on schedule."
+    )
+    expected = cli_json(index_dir, '"cooperation plan"')
+    assert {**found, "took_ms": 0} == {**expected, "took_ms": 0}
+
+
+def test_api_search_takes_the_query_options(served_index: tuple[str, Path]) -> None:
+    url, index_dir = served_index
+    options = {"limit": 3, "offset": 2, "sort": "-date", "match": "any", "from": "2019-06"}
+    status, found = api(url, q="plan cooperation", **options)
+    assert status == 200
+    cli_args = [f"--{k}={v}" for k, v in options.items()]
+    expected = cli_json(index_dir, "plan cooperation", *cli_args)
+    assert {**found, "took_ms": 0} == {**expected, "took_ms": 0}
+    assert [(hit["id"], hit["date"]) for hit in found["hits"]] == [
+        ("treaty-2020", "2020-01-01"),
+        ("defense-budget", "2019-12"),
+        ("plans-plans", "2019-11-30"),
+    ]
+    assert found["total"] == 19
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        (
+            {"q": '"unbalanced'},
+            {
+                "type": "QuerySyntaxError",
+                "message": 'unbalanced quote: this " is never closed',
+                "position": 0,
+            },
+        ),
+        (
+            {"q": "plan AND"},
+            {
+                "type": "QuerySyntaxError",
+                "message": "'AND' needs something after it",
+                "position": 5,
+            },
+        ),
+        ({"q": ""}, {"type": "QuerySyntaxError", "message": "empty query", "position": 0}),
+        ({}, {"type": "NewssearchError", "message": "the parameter q (the query) is missing"}),
+        (
+            {"q": "plan", "limit": 0},
+            {
+                "type": "NewssearchError",
+                "message": "limit must be a whole number from 1 to 100, not '0'",
+            },
+        ),
+        (
+            {"q": "plan", "offset": "x"},
+            {
+                "type": "NewssearchError",
+                "message": "offset must be a whole number at least 0, not 'x'",
+            },
+        ),
+        (
+            {"q": "plan", "sort": "newest"},
+            {
+                "type": "NewssearchError",
+                "message": "sort must be one of relevance, date, -date, not 'newest'",
+            },
+        ),
+        (
+            {"q": "plan", "to": "2019-13"},
+            {"type": "DateError", "message": "to: impossible date: '2019-13' (month 13)"},
+        ),
+    ],
+)
+def test_api_errors_are_json_400(
+    served_index: tuple[str, Path], params: dict[str, Any], error: dict[str, Any]
+) -> None:
+    url, _ = served_index
+    assert api(url, **params) == (400, {"error": error})
+
+
+def test_unknown_api_path_is_json_404(served_index: tuple[str, Path]) -> None:
+    url, _ = served_index
+    status, headers, body = get(f"{url}api/nothing")
+    assert (status, headers["content-type"]) == (404, "application/json")
+    assert json.loads(body) == {
+        "error": {
+            "type": "NotFound",
+            "message": "no such API endpoint: /api/nothing (see /api/search)",
+        }
+    }
+
+
+def test_page_escapes_everything_from_documents(served_index: tuple[str, Path]) -> None:
+    url, _ = served_index
+    status, headers, body = get(f"{url}?q=id:w-script")
+    page = body.decode()
+    assert status == 200
+    assert "<script" not in page and "<img" not in page and "<i>" not in page
+    assert '<h2 class="title">&lt;script&gt;alert(1)&lt;/script&gt;</h2>' in page
+    assert ">&lt;i&gt;markup&lt;/i&gt;</a>" in page
+    assert ">Evil &amp; &lt;Co&gt;</a>" in page
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;img src=x onerror=alert(2)&gt;" in page
+    assert headers["content-security-policy"].startswith("default-src 'none';")
+
+
+def test_page_shows_the_syntax_error_where_it_is(served_index: tuple[str, Path]) -> None:
+    url, _ = served_index
+    status, _, body = get(f"{url}?{urlencode({'q': 'plan (treaty'})}")
+    page = body.decode()
+    assert status == 400
+    assert (
+        "unbalanced parenthesis: this &#39;(&#39; is never closed (at position 5)</p>\n"
+        '    <pre class="where">plan (treaty\n     ^</pre>'
+    ) in page
+    assert 'class="hits"' not in page
+
+
+def test_links_narrow_the_query_as_typed(served_index: tuple[str, Path]) -> None:
+    url, _ = served_index
+    _, _, body = get(f"{url}?{urlencode({'q': 'wheat OR corn', 'offset': 0})}")
+    page = body.decode()
+    assert 'href="/?q=%28wheat+OR+corn%29+AND+tag%3Agrain"' in page
+    assert 'href="/?q=%28wheat+OR+corn%29+AND+source%3AReuters"' in page
+
+
+@pytest.mark.parametrize(
+    ("text", "match", "narrowed"),
+    [
+        ("grain", "all", "grain tag:wheat"),
+        ("grain -corn", "all", "grain -corn tag:wheat"),
+        ("grain OR corn", "all", "(grain OR corn) AND tag:wheat"),
+        ("grain tag:wheat", "all", "grain tag:wheat"),
+        ("grain", "any", "grain AND tag:wheat"),
+        ("grain corn", "any", "(grain corn) AND tag:wheat"),
+    ],
+)
+def test_narrow(text: str, match: str, narrowed: str) -> None:
+    assert narrow(text, "tag:wheat", match, "english") == narrowed
+
+
+def test_serve_is_read_only_and_sees_new_commits(tmp_path: Path) -> None:
+    index_dir = build_index(tmp_path)
+
+    def files() -> dict[str, tuple[int, int]]:
+        return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in index_dir.iterdir()}
+
+    before = files()
+    with serving(index_dir) as url:
+        assert url.startswith("http://127.0.0.1:")
+        assert api(url, q="plan")[1]["total"] == 21
+        get(f"{url}?q=plan")
+        assert files() == before
+        extra = write_jsonl(
+            tmp_path / "extra.jsonl",
+            [{"id": "w-new", "title": "A new plan", "date": "2022-01", "body": "Planned."}],
+        )
+        subprocess.run(
+            [NEWSSEARCH, "index", str(extra), "--index", str(index_dir)], check=True, timeout=60
+        )
+        status, found = api(url, q="plan", limit=1, sort="-date")
+        assert (status, found["total"], found["hits"][0]["id"]) == (200, 22, "w-new")
+
+
+def run_serve(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [NEWSSEARCH, "serve", *args], capture_output=True, text=True, timeout=30, cwd=ROOT
+    )
+
+
+def test_serve_without_an_index_fails_in_one_line(tmp_path: Path) -> None:
+    done = run_serve("--index", str(tmp_path / "none"))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        f"newssearch: no index at {tmp_path / 'none'}; build one with "
+        f"`newssearch index --index {tmp_path / 'none'}`\n"
+    )
+
+
+def test_serve_on_a_taken_port_fails_in_one_line(served_index: tuple[str, Path]) -> None:
+    url, index_dir = served_index
+    port = url.rsplit(":", 1)[1].strip("/")
+    done = run_serve("--index", str(index_dir), "--port", port)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"newssearch: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_serve_help_names_its_defaults() -> None:
+    done = run_serve("--help")
+    text = " ".join(done.stdout.split())
+    assert done.returncode == 0
+    assert (
+        "--host TEXT Address to listen on (127.0.0.1: this machine only). [default: 127.0.0.1]"
+        in text
+    )
+    assert (
+        "--port INTEGER RANGE Port to listen on; 0 picks a free one. [default: 8000; 0<=x<=65535]"
+        in text
+    )
+    assert "Serve a search page and a JSON API over the index, read-only, until Ctrl-C." in text
+
+
+def test_readme_api_example(tmp_path: Path) -> None:
+    section = (ROOT / "README.md").read_text().split("## Web page", 1)[1].split("\n## ", 1)[0]
+    command, output = section.split("```sh\n$ curl -s '", 1)[1].split("```", 1)[0].split("\n", 1)
+    index_dir = tmp_path / "index"
+    subprocess.run([NEWSSEARCH, "index", str(SEEDS), "--index", str(index_dir)], check=True)
+    with serving(index_dir) as url:
+        address = command.split("'", 1)[0].replace("http://127.0.0.1:8000/", url)
+        found = json.loads(get(address)[2])
+    assert found | {"took_ms": 0} == json.loads(output) | {"took_ms": 0}

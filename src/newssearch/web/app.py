@@ -58,7 +58,7 @@ class _Problem:
             return cls(f"{error.reason}", 400, error.position)
         return cls(str(error), 500 if isinstance(error, _INDEX_ERRORS) else 400)
 
-    def to_json(self, error: NewssearchError) -> dict[str, Any]:
+    def to_dict(self, error: NewssearchError) -> dict[str, Any]:
         found: dict[str, Any] = {"type": type(error).__name__, "message": self.message}
         if self.position is not None:
             found["position"] = self.position
@@ -102,8 +102,8 @@ def create_app(index: Index) -> Starlette:
             results = _search(index, SearchForm.read(request.query_params))
         except NewssearchError as e:
             problem = _Problem.of(e)
-            return JSONResponse(problem.to_json(e), problem.status)
-        return JSONResponse(results.to_json())
+            return JSONResponse(problem.to_dict(e), problem.status)
+        return JSONResponse(results.to_dict())
 
     async def api_unknown(request: Request) -> Response:
         message = f"no such API endpoint: {request.url.path} (see /api/search)"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import re
 import subprocess
 import sys
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus = corpus_or_exit(args.corpus, "serve_load")
     clients = [int(c) for c in args.clients.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()[0]
     index_dir = args.out / "serve_index"
     index = build(corpus, index_dir)
     for query in QUERIES:  # warm the caches, as a server that has run a while
@@ -151,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, m in medians.items()
     ]
     print(f"`/api/search` under load: {args.requests} requests per run, medians of {args.reps}")
-    print(f"runs; {len(QUERIES)} queries in turn, top 10 with snippets. {machine()}.\n")
+    print(f"runs; {len(QUERIES)} queries in turn, top 10 with snippets. {machine()}.")
+    load_after = os.getloadavg()[0]
+    print(f"Load average (1 min): {load_before:.2f} at the start, {load_after:.2f} at the end.\n")
     print(table(["", "requests/s", "p50 ms", "p95 ms", "p99 ms"], rows))
     result: dict[str, Any] = {"requests": args.requests, "reps": args.reps, "runs": runs}
     (args.out / "serve_load.json").write_text(json.dumps(result, indent=1))

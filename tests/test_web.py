@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -274,3 +275,19 @@ def test_readme_api_example(tmp_path: Path) -> None:
         address = command.split("'", 1)[0].replace("http://127.0.0.1:8000/", url)
         found = json.loads(get(address)[2])
     assert found | {"took_ms": 0} == json.loads(output) | {"took_ms": 0}
+
+
+def test_serve_without_the_web_extra_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from newssearch.cli import main
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if it were not installed
+    result = CliRunner().invoke(main, ["serve", "--index", str(tmp_path)])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "newssearch: serve needs the web extra (uvicorn is missing): "
+        "pip install 'newssearch[web]'\n"
+    )

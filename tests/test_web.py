@@ -145,6 +145,22 @@ def test_api_errors_are_json_400(
     assert api(url, **params) == (400, {"error": error})
 
 
+def test_a_loopback_server_answers_only_to_its_own_names(served_index: tuple[str, Path]) -> None:
+    url, _ = served_index
+    port = url.rsplit(":", 1)[1].strip("/")
+    for host, status in [
+        (f"127.0.0.1:{port}", 200),
+        (f"localhost:{port}", 200),
+        (f"archive.example:{port}", 400),  # a DNS-rebinding page's own name
+    ]:
+        request = urllib.request.Request(f"{url}api/search?q=plan", headers={"Host": host})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                assert (host, response.status) == (host, status)
+        except urllib.error.HTTPError as e:
+            assert (host, e.code, e.read()) == (host, status, b"Invalid host header")
+
+
 def test_unknown_api_path_is_json_404(served_index: tuple[str, Path]) -> None:
     url, _ = served_index
     status, headers, body = get(f"{url}api/nothing")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 
 import click
@@ -9,6 +10,9 @@ import click
 from newssearch.cli.app import index_option, main
 from newssearch.errors import NewssearchError
 from newssearch.index import Index
+
+# The names a browser on this machine reaches a loopback server by (the Host header it sends).
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 @main.command("serve")
@@ -45,7 +49,9 @@ def serve_command(index_dir: str, host: str, port: int) -> None:
             "(read-only; Ctrl-C stops)",
             err=True,
         )
-        config = uvicorn.Config(create_app(index), log_level="warning", access_log=False)
+        loopback = ipaddress.ip_address(bound_host).is_loopback
+        hosts = (*LOOPBACK_NAMES, host) if loopback else ("*",)
+        config = uvicorn.Config(create_app(index, hosts), log_level="warning", access_log=False)
         uvicorn.Server(config).run(sockets=[listening])
 
 

@@ -7,12 +7,15 @@ event loop, so the `Index` (not thread-safe) is never used by two requests at on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -65,8 +68,13 @@ class _Problem:
         return {"error": found}
 
 
-def create_app(index: Index) -> Starlette:
-    """Returns the ASGI app serving `index`: `/` (the page), `/api/search`, `/static/`."""
+def create_app(index: Index, hosts: Sequence[str] = ("*",)) -> Starlette:
+    """Returns the ASGI app serving `index`: `/` (the page), `/api/search`, `/static/`.
+
+    Requests whose Host header is not among `hosts` get status 400: a server on loopback
+    answers only to its own names, so a web page that rebinds its DNS name to 127.0.0.1
+    cannot read the archive through the visitor's browser.
+    """
     templates = Jinja2Templates(
         env=Environment(
             loader=PackageLoader("newssearch.web"), autoescape=True, undefined=StrictUndefined
@@ -110,12 +118,13 @@ def create_app(index: Index) -> Starlette:
         return JSONResponse({"error": {"type": "NotFound", "message": message}}, 404)
 
     return Starlette(
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))],
         routes=[
             Route("/", search_page),
             Route("/api/search", api_search),
             Route("/api/{rest:path}", api_unknown),
             Mount("/static", StaticFiles(packages=[("newssearch.web", "static")]), name="static"),
-        ]
+        ],
     )
 
 

@@ -161,6 +161,61 @@ def test_a_loopback_server_answers_only_to_its_own_names(served_index: tuple[str
             assert (host, e.code, e.read()) == (host, status, b"Invalid host header")
 
 
+def cli(*args: str) -> Any:
+    done = subprocess.run([NEWSSEARCH, *args], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def test_api_article_has_the_fields_of_show_json(served_index: tuple[str, Path]) -> None:
+    url, index_dir = served_index
+    status, _, body = get(f"{url}api/article/j-army?{urlencode({'q': 'cooperation plan'})}")
+    assert (status, json.loads(body)) == (
+        200,
+        {
+            "id": "j-army",
+            "title": "Army <mark>plan</mark> of <mark>cooperation</mark>",
+            "date": "2019",
+            "source": "",
+            "tags": ["defense", "Army"],
+            "url": "",
+            "body": "The army <mark>cooperation</mark> <mark>plan</mark> was signed.",
+        },
+    )
+    shown = cli(
+        "show", "j-army", "--query", "cooperation plan", "--index", str(index_dir), "--json"
+    )
+    assert json.loads(body) == shown
+
+
+def test_api_similar_has_the_fields_of_similar_json(served_index: tuple[str, Path]) -> None:
+    url, index_dir = served_index
+    status, _, body = get(f"{url}api/similar/j-army?limit=3")
+    found = json.loads(body)
+    assert status == 200
+    assert [hit["id"] for hit in found["hits"]] == [
+        "m-year-2018",
+        "army-treaty",
+        "plan-of-cooperation",
+    ]
+    expected = cli("similar", "j-army", "--limit", "3", "--index", str(index_dir), "--json")
+    assert {**found, "took_ms": 0} == {**expected, "took_ms": 0}
+
+
+@pytest.mark.parametrize("endpoint", ["article", "similar"])
+def test_api_unknown_article_is_json_404(served_index: tuple[str, Path], endpoint: str) -> None:
+    url, _ = served_index
+    status, _, body = get(f"{url}api/{endpoint}/no-such-id")
+    assert (status, json.loads(body)) == (
+        404,
+        {
+            "error": {
+                "type": "DocumentNotFoundError",
+                "message": "no document with id 'no-such-id' in the index",
+            }
+        },
+    )
+
+
 def test_unknown_api_path_is_json_404(served_index: tuple[str, Path]) -> None:
     url, _ = served_index
     status, headers, body = get(f"{url}api/nothing")
@@ -168,7 +223,8 @@ def test_unknown_api_path_is_json_404(served_index: tuple[str, Path]) -> None:
     assert json.loads(body) == {
         "error": {
             "type": "NotFound",
-            "message": "no such API endpoint: /api/nothing (see /api/search)",
+            "message": "no such API endpoint: /api/nothing "
+            "(see /api/search, /api/article/ID, /api/similar/ID)",
         }
     }
 
@@ -179,11 +235,19 @@ def test_page_escapes_everything_from_documents(served_index: tuple[str, Path]) 
     page = body.decode()
     assert status == 200
     assert "<script" not in page and "<img" not in page and "<i>" not in page
-    assert '<h2 class="title">&lt;script&gt;alert(1)&lt;/script&gt;</h2>' in page
+    assert (
+        '<h2 class="title"><a href="/article/w-script?q=id%3Aw-script">'
+        "&lt;script&gt;alert(1)&lt;/script&gt;</a></h2>" in page
+    )
     assert ">&lt;i&gt;markup&lt;/i&gt;</a>" in page
     assert ">Evil &amp; &lt;Co&gt;</a>" in page
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;img src=x onerror=alert(2)&gt;" in page
     assert headers["content-security-policy"].startswith("default-src 'none';")
+    status, _, body = get(f"{url}article/w-script")
+    page = body.decode()
+    assert status == 200
+    assert "<script" not in page and "<img" not in page and "<i>" not in page
+    assert '<h1 class="title">&lt;script&gt;alert(1)&lt;/script&gt;</h1>' in page
 
 
 def test_page_shows_the_syntax_error_where_it_is(served_index: tuple[str, Path]) -> None:

@@ -181,3 +181,35 @@ def test_sort_and_date_range_from_the_form(page: Any) -> None:
     ]
     assert Select(page.find_element(By.NAME, "sort")).first_selected_option.text == "newest first"
     assert page.find_element(By.NAME, "from").get_attribute("value") == "2019-10"
+
+
+def test_a_hit_opens_its_article_with_the_query_marked(page: Any) -> None:
+    search(page, '"cooperation plan"')
+    click(page, "Army plan of cooperation")
+    assert texts(page, ".article .title") == ["Army plan of cooperation"]
+    assert texts(page, ".article .meta") == ["2019 · defense · Army · j-army"]
+    assert texts(page, ".article .body") == ["The army cooperation plan was signed."]
+    assert texts(page, ".article mark") == ["cooperation plan"]
+    assert texts(page, "#similar li a")[:2] == [
+        "Army cooperation in 2018",
+        "The army of Armenia signed a treaty of cooperation.",
+    ]
+    click(page, "← back to the results")
+    assert page.find_element(By.NAME, "q").get_attribute("value") == '"cooperation plan"'
+    assert page.find_element(By.ID, "total").text == "5"
+
+
+def test_an_unknown_article_says_so(page: Any, served_index: tuple[str, Path]) -> None:
+    page.get(f"{served_index[0]}article/no-such-id")
+    assert (
+        page.find_element(By.ID, "problem").text == "no document with id 'no-such-id' in the index"
+    )
+
+
+def test_did_you_mean_links_to_the_corrected_query(page: Any) -> None:
+    search(page, "coperation")
+    assert page.find_element(By.ID, "total").text == "0"
+    assert page.find_element(By.ID, "suggestion").text == "Did you mean cooperation?"
+    click(page, "cooperation")
+    assert page.find_element(By.NAME, "q").get_attribute("value") == "cooperation"
+    assert page.find_element(By.ID, "total").text == "15"

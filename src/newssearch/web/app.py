@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -22,7 +23,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from newssearch.articles import Marked, highlight
+from newssearch.documents import Document
 from newssearch.errors import (
+    DocumentNotFoundError,
     IncompatibleIndexError,
     IndexNotFoundError,
     NewssearchError,
@@ -32,6 +36,7 @@ from newssearch.index import Index
 from newssearch.search import SearchResults
 from newssearch.web.forms import MATCHES, SearchForm, keyword_clause
 
+SIMILAR_SHOWN = 5  # similar articles listed under an article
 SORT_LABELS = {"relevance": "relevance", "-date": "newest first", "date": "oldest first"}
 MATCH_LABELS = {"all": "all words", "any": "any word"}
 # Nothing on the page runs a script, and nothing it shows can load one: a document that
@@ -59,6 +64,8 @@ class _Problem:
     def of(cls, error: NewssearchError) -> _Problem:
         if isinstance(error, QuerySyntaxError):
             return cls(f"{error.reason}", 400, error.position)
+        if isinstance(error, DocumentNotFoundError):
+            return cls(str(error), 404)
         return cls(str(error), 500 if isinstance(error, _INDEX_ERRORS) else 400)
 
     def to_dict(self, error: NewssearchError) -> dict[str, Any]:
@@ -113,15 +120,66 @@ def create_app(index: Index, hosts: Sequence[str] = ("*",)) -> Starlette:
             return JSONResponse(problem.to_dict(e), problem.status)
         return JSONResponse(results.to_dict())
 
+    async def article_page(request: Request) -> Response:
+        doc_id = request.path_params["doc_id"]
+        context: dict[str, Any] = {
+            "sorts": SORT_LABELS,
+            "matches": {m: MATCH_LABELS[m] for m in MATCHES},
+            "article": None,
+            "problem": None,
+            "form": SearchForm(q=request.query_params.get("q", "")),
+        }
+        status = 200
+        try:
+            form = context["form"] = SearchForm.read(request.query_params)
+            document = index.get(doc_id)
+            marked = highlight(document, form.q if form.q.strip() else None, index.language)
+            similar = index.similar(doc_id, limit=SIMILAR_SHOWN, snippets=False)
+            context["article"] = _article(index, form, document, marked, similar)
+        except NewssearchError as e:
+            problem = context["problem"] = _Problem.of(e)
+            status = problem.status
+        return templates.TemplateResponse(
+            request, "article.html", context, status_code=status, headers=_HEADERS
+        )
+
+    async def api_article(request: Request) -> Response:
+        try:
+            text = request.query_params.get("q", "")
+            document = index.get(request.path_params["doc_id"])
+            marked = highlight(document, text if text.strip() else None, index.language)
+        except NewssearchError as e:
+            problem = _Problem.of(e)
+            return JSONResponse(problem.to_dict(e), problem.status)
+        return JSONResponse(_article_json(document, marked))
+
+    async def api_similar(request: Request) -> Response:
+        doc_id = request.path_params["doc_id"]
+        try:
+            form = SearchForm.read(request.query_params)
+            results = index.similar(
+                doc_id, form.limit, form.offset, form.date_from or None, form.date_to or None
+            )
+        except NewssearchError as e:
+            problem = _Problem.of(e)
+            return JSONResponse(problem.to_dict(e), problem.status)
+        return JSONResponse({"id": doc_id, **results.to_dict()})
+
     async def api_unknown(request: Request) -> Response:
-        message = f"no such API endpoint: {request.url.path} (see /api/search)"
+        message = (
+            f"no such API endpoint: {request.url.path} "
+            "(see /api/search, /api/article/ID, /api/similar/ID)"
+        )
         return JSONResponse({"error": {"type": "NotFound", "message": message}}, 404)
 
     return Starlette(
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))],
         routes=[
             Route("/", search_page),
+            Route("/article/{doc_id:path}", article_page),
             Route("/api/search", api_search),
+            Route("/api/article/{doc_id:path}", api_article),
+            Route("/api/similar/{doc_id:path}", api_similar),
             Route("/api/{rest:path}", api_unknown),
             Mount("/static", StaticFiles(packages=[("newssearch.web", "static")]), name="static"),
         ],
@@ -149,6 +207,7 @@ def _page(index: Index, form: SearchForm, results: SearchResults) -> dict[str, A
                 (tag, form.narrowed_url(keyword_clause("tag", tag), language)) for tag in hit.tags
             ],
             "snippet": Markup(hit.snippet.render("html")) if hit.snippet else "",
+            "article_url": form.url(f"/article/{quote(hit.id, safe='')}"),
         }
         for rank, hit in enumerate(results.hits, start=form.offset + 1)
     ]
@@ -161,4 +220,47 @@ def _page(index: Index, form: SearchForm, results: SearchResults) -> dict[str, A
         "hits": hits,
         "previous_url": form.url(offset=max(0, form.offset - form.limit)) if form.offset else None,
         "next_url": form.url(offset=last) if last < results.total else None,
+        "suggestion": results.suggestion,
+        "suggestion_url": form.url(q=results.suggestion, offset=0) if results.suggestion else None,
+    }
+
+
+def _article(
+    index: Index, form: SearchForm, document: Document, marked: Marked, similar: SearchResults
+) -> dict[str, Any]:
+    """Returns what the article page shows: the marked title and body, its details as links
+    that search them, and the similar articles."""
+    language = index.language
+    url = document.url if document.url.lower().startswith(("http://", "https://")) else ""
+    return {
+        "id": document.id,
+        "title": Markup(marked.title.render("html")) if document.title.strip() else None,
+        "headline": document.headline,
+        "date": document.date.text if document.date else None,
+        "source": document.source,
+        "source_url": form.narrowed_url(keyword_clause("source", document.source), language)
+        if document.source
+        else None,
+        "tags": [
+            (tag, form.narrowed_url(keyword_clause("tag", tag), language)) for tag in document.tags
+        ],
+        "url": url,
+        "body": Markup(marked.body.render("html")),
+        "back_url": form.url() if form.q.strip() else None,
+        "similar": [
+            (hit.title, hit.date, f"/article/{quote(hit.id, safe='')}") for hit in similar.hits
+        ],
+    }
+
+
+def _article_json(document: Document, marked: Marked) -> dict[str, Any]:
+    """Returns the article as `newssearch show --json` prints it."""
+    return {
+        "id": document.id,
+        "title": marked.title.render("html"),
+        "date": document.date.text if document.date else None,
+        "source": document.source,
+        "tags": list(document.tags),
+        "url": document.url,
+        "body": marked.body.render("html"),
     }

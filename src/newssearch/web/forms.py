@@ -87,8 +87,10 @@ def narrow(text: str, clause: str, match: str, language: str) -> str:
 
     `clause` is appended as is where that parses to "the old query AND clause" (as in
     `grain tag:wheat`); otherwise the old query goes in parentheses. A clause the query
-    already requires is not added twice.
+    already requires is not added twice; to no query at all, the clause is the query.
     """
+    if not text.strip():
+        return clause
     old = query.parse(text, match, language)
     extra = query.parse(clause, match, language)
     required = old.children if isinstance(old, query.And) else (old,)

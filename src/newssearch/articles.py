@@ -27,6 +27,20 @@ class Marked:
     body: Snippet
 
 
+def to_dict(document: Document, marked: Marked) -> dict[str, Any]:
+    """Returns the article's JSON form, `newssearch show --json`'s and the server's: id, title,
+    date (at its own precision), source, tags, url, body; title and body as HTML, `<mark>`ed."""
+    return {
+        "id": document.id,
+        "title": marked.title.render("html"),
+        "date": document.date.text if document.date else None,
+        "source": document.source,
+        "tags": list(document.tags),
+        "url": document.url,
+        "body": marked.body.render("html"),
+    }
+
+
 def docnum(executor: Executor, doc_id: str) -> int:
     """Returns the index-wide number of the live document `doc_id`; raises DocumentNotFoundError."""
     for segment, mask, _ in executor.run(query.Term(doc_id, "id"), scored=False):

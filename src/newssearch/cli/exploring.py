@@ -6,7 +6,7 @@ import json
 
 import click
 
-from newssearch.articles import highlight
+from newssearch import articles
 from newssearch.cli.app import from_option, index_option, main, open_or_build, to_option
 from newssearch.cli.querying import echo_hits, use_color
 
@@ -28,22 +28,11 @@ def show_command(doc_id: str, index_dir: str, query_text: str | None, as_json: b
     """
     with open_or_build(index_dir) as index:
         document = index.get(doc_id)
-        marked = highlight(document, query_text, index.language, tuple(index.keyword_fields))
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "id": document.id,
-                    "title": marked.title.render("html"),
-                    "date": document.date.text if document.date else None,
-                    "source": document.source,
-                    "tags": list(document.tags),
-                    "url": document.url,
-                    "body": marked.body.render("html"),
-                },
-                ensure_ascii=False,
-            )
+        marked = articles.highlight(
+            document, query_text, index.language, tuple(index.keyword_fields)
         )
+    if as_json:
+        click.echo(json.dumps(articles.to_dict(document, marked), ensure_ascii=False))
         return
     style = "ansi" if use_color("auto") else "plain"
     click.echo(

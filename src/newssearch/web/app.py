@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from newssearch import articles
 from newssearch.articles import Marked, highlight
 from newssearch.documents import Document
 from newssearch.errors import (
@@ -151,7 +152,7 @@ def create_app(index: Index, hosts: Sequence[str] = ("*",)) -> Starlette:
         except NewssearchError as e:
             problem = _Problem.of(e)
             return JSONResponse(problem.to_dict(e), problem.status)
-        return JSONResponse(_article_json(document, marked))
+        return JSONResponse(articles.to_dict(document, marked))
 
     async def api_similar(request: Request) -> Response:
         doc_id = request.path_params["doc_id"]
@@ -250,17 +251,4 @@ def _article(
         "similar": [
             (hit.title, hit.date, f"/article/{quote(hit.id, safe='')}") for hit in similar.hits
         ],
-    }
-
-
-def _article_json(document: Document, marked: Marked) -> dict[str, Any]:
-    """Returns the article as `newssearch show --json` prints it."""
-    return {
-        "id": document.id,
-        "title": marked.title.render("html"),
-        "date": document.date.text if document.date else None,
-        "source": document.source,
-        "tags": list(document.tags),
-        "url": document.url,
-        "body": marked.body.render("html"),
     }

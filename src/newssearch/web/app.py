@@ -1,8 +1,9 @@
 """The Starlette app: the search page (HTML, works without JavaScript) and the JSON API.
 
-Read-only: it only ever calls `Index.search`, which answers from the index's last commit and
-picks up a newer one on the next request. Handlers are `async` and run one at a time on the
-event loop, so the `Index` (not thread-safe) is never used by two requests at once.
+Read-only: it only ever calls `Index.search`, `Index.get` and `Index.similar`, which answer
+from the index's last commit and pick up a newer one on the next request. Handlers are
+`async` and run one at a time on the event loop, so the `Index` (not thread-safe) is never
+used by two requests at once.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ class _Problem:
 
 
 def create_app(index: Index, hosts: Sequence[str] = ("*",)) -> Starlette:
-    """Returns the ASGI app serving `index`: `/` (the page), `/api/search`, `/static/`.
+    """Returns the ASGI app serving `index`: `/` (the search page), `/article/ID`, the API
+    (`/api/search`, `/api/article/ID`, `/api/similar/ID`) and `/static/`.
 
     Requests whose Host header is not among `hosts` get status 400: a server on loopback
     answers only to its own names, so a web page that rebinds its DNS name to 127.0.0.1

@@ -8,13 +8,11 @@ used by two requests at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -36,7 +34,8 @@ from newssearch.errors import (
 )
 from newssearch.index import Index
 from newssearch.search import SearchResults
-from newssearch.web.forms import MATCHES, SearchForm, keyword_clause
+from newssearch.web import views
+from newssearch.web.forms import MATCHES, SearchForm
 
 SIMILAR_SHOWN = 5  # similar articles listed under an article
 SORT_LABELS = {"relevance": "relevance", "-date": "newest first", "date": "oldest first"}
@@ -91,82 +90,68 @@ def create_app(index: Index, hosts: Sequence[str] = ("*",)) -> Starlette:
         )
     )
 
-    async def search_page(request: Request) -> Response:
+    def page(request: Request, template: str, show: Callable[[SearchForm], Any]) -> Response:
+        """Returns the page `template` showing `show(form)` as `view`, or the problem instead."""
         context: dict[str, Any] = {
             "sorts": SORT_LABELS,
             "matches": {m: MATCH_LABELS[m] for m in MATCHES},
-            "results": None,
-            "problem": None,
-        }
-        status = 200
-        try:
-            form = SearchForm.read(request.query_params)
-            context["form"] = form
-            if form.q.strip():
-                context["results"] = _page(index, form, _search(index, form))
-        except NewssearchError as e:
-            context.setdefault("form", SearchForm(q=request.query_params.get("q", "")))
-            problem = _Problem.of(e)
-            context["problem"] = problem
-            status = problem.status
-        return templates.TemplateResponse(
-            request, "search.html", context, status_code=status, headers=_HEADERS
-        )
-
-    async def api_search(request: Request) -> Response:
-        try:
-            if "q" not in request.query_params:
-                raise NewssearchError("the parameter q (the query) is missing")
-            results = _search(index, SearchForm.read(request.query_params))
-        except NewssearchError as e:
-            problem = _Problem.of(e)
-            return JSONResponse(problem.to_dict(e), problem.status)
-        return JSONResponse(results.to_dict())
-
-    async def article_page(request: Request) -> Response:
-        doc_id = request.path_params["doc_id"]
-        context: dict[str, Any] = {
-            "sorts": SORT_LABELS,
-            "matches": {m: MATCH_LABELS[m] for m in MATCHES},
-            "article": None,
-            "problem": None,
             "form": SearchForm(q=request.query_params.get("q", "")),
+            "view": None,
+            "problem": None,
         }
         status = 200
         try:
             form = context["form"] = SearchForm.read(request.query_params)
-            document = index.get(doc_id)
-            marked = highlight(document, form.q if form.q.strip() else None, index.language)
-            similar = index.similar(doc_id, limit=SIMILAR_SHOWN, snippets=False)
-            context["article"] = _article(index, form, document, marked, similar)
+            context["view"] = show(form)
         except NewssearchError as e:
             problem = context["problem"] = _Problem.of(e)
             status = problem.status
         return templates.TemplateResponse(
-            request, "article.html", context, status_code=status, headers=_HEADERS
+            request, template, context, status_code=status, headers=_HEADERS
         )
 
+    async def search_page(request: Request) -> Response:
+        def show(form: SearchForm) -> dict[str, Any] | None:
+            if not form.q.strip():
+                return None
+            return views.results_view(form, _search(index, form), index.language)
+
+        return page(request, "search.html", show)
+
+    async def article_page(request: Request) -> Response:
+        doc_id = request.path_params["doc_id"]
+
+        def show(form: SearchForm) -> dict[str, Any]:
+            document, marked = _article(index, doc_id, form.q)
+            similar = index.similar(doc_id, limit=SIMILAR_SHOWN, snippets=False)
+            return views.article_view(form, document, marked, similar, index.language)
+
+        return page(request, "article.html", show)
+
+    async def api_search(request: Request) -> Response:
+        def answer(form: SearchForm) -> dict[str, Any]:
+            if "q" not in request.query_params:
+                raise NewssearchError("the parameter q (the query) is missing")
+            return _search(index, form).to_dict()
+
+        return _api(request, answer)
+
     async def api_article(request: Request) -> Response:
-        try:
-            text = request.query_params.get("q", "")
-            document = index.get(request.path_params["doc_id"])
-            marked = highlight(document, text if text.strip() else None, index.language)
-        except NewssearchError as e:
-            problem = _Problem.of(e)
-            return JSONResponse(problem.to_dict(e), problem.status)
-        return JSONResponse(articles.to_dict(document, marked))
+        def answer(form: SearchForm) -> dict[str, Any]:
+            return articles.to_dict(*_article(index, request.path_params["doc_id"], form.q))
+
+        return _api(request, answer)
 
     async def api_similar(request: Request) -> Response:
         doc_id = request.path_params["doc_id"]
-        try:
-            form = SearchForm.read(request.query_params)
+
+        def answer(form: SearchForm) -> dict[str, Any]:
             results = index.similar(
                 doc_id, form.limit, form.offset, form.date_from or None, form.date_to or None
             )
-        except NewssearchError as e:
-            problem = _Problem.of(e)
-            return JSONResponse(problem.to_dict(e), problem.status)
-        return JSONResponse({"id": doc_id, **results.to_dict()})
+            return {"id": doc_id, **results.to_dict()}
+
+        return _api(request, answer)
 
     async def api_unknown(request: Request) -> Response:
         message = (
@@ -189,68 +174,21 @@ def create_app(index: Index, hosts: Sequence[str] = ("*",)) -> Starlette:
     )
 
 
+def _api(request: Request, answer: Callable[[SearchForm], dict[str, Any]]) -> Response:
+    """Returns `answer(form)` as JSON, or the problem as a JSON error with its status."""
+    try:
+        return JSONResponse(answer(SearchForm.read(request.query_params)))
+    except NewssearchError as e:
+        problem = _Problem.of(e)
+        return JSONResponse(problem.to_dict(e), problem.status)
+
+
 def _search(index: Index, form: SearchForm) -> SearchResults:
     return index.search(form.q, **form.search_args())
 
 
-def _page(index: Index, form: SearchForm, results: SearchResults) -> dict[str, Any]:
-    """Returns what the template shows of `results`: the hits, with every link worked out."""
-    language = index.language
-    hits = [
-        {
-            "rank": rank,
-            "id": hit.id,
-            "title": hit.title,
-            "date": hit.date,
-            "source": hit.source,
-            "source_url": form.narrowed_url(keyword_clause("source", hit.source), language)
-            if hit.source
-            else None,
-            "tags": [
-                (tag, form.narrowed_url(keyword_clause("tag", tag), language)) for tag in hit.tags
-            ],
-            "snippet": Markup(hit.snippet.render("html")) if hit.snippet else "",
-            "article_url": form.url(f"/article/{quote(hit.id, safe='')}"),
-        }
-        for rank, hit in enumerate(results.hits, start=form.offset + 1)
-    ]
-    last = form.offset + len(results.hits)
-    return {
-        "total": results.total,
-        "took_ms": results.took_ms,
-        "first": form.offset + 1 if hits else 0,
-        "last": last,
-        "hits": hits,
-        "previous_url": form.url(offset=max(0, form.offset - form.limit)) if form.offset else None,
-        "next_url": form.url(offset=last) if last < results.total else None,
-        "suggestion": results.suggestion,
-        "suggestion_url": form.url(q=results.suggestion, offset=0) if results.suggestion else None,
-    }
-
-
-def _article(
-    index: Index, form: SearchForm, document: Document, marked: Marked, similar: SearchResults
-) -> dict[str, Any]:
-    """Returns what the article page shows: the marked title and body, its details as links
-    that search them, and the similar articles."""
-    language = index.language
-    url = document.url if document.url.lower().startswith(("http://", "https://")) else ""
-    return {
-        "id": document.id,
-        "title": Markup(marked.title.render("html")) if document.title.strip() else None,
-        "headline": document.headline,
-        "date": document.date.text if document.date else None,
-        "source": document.source,
-        "source_url": form.narrowed_url(keyword_clause("source", document.source), language)
-        if document.source
-        else None,
-        "tags": [
-            (tag, form.narrowed_url(keyword_clause("tag", tag), language)) for tag in document.tags
-        ],
-        "url": url,
-        "body": Markup(marked.body.render("html")),
-        "back_url": form.url() if form.q.strip() else None,
-        "similar": [
-            (hit.title, hit.date, f"/article/{quote(hit.id, safe='')}") for hit in similar.hits
-        ],
-    }
+def _article(index: Index, doc_id: str, text: str) -> tuple[Document, Marked]:
+    """Returns the stored article and its title and body with the words of query `text` marked
+    (nothing marked for an empty query)."""
+    document = index.get(doc_id)
+    return document, highlight(document, text if text.strip() else None, index.language)

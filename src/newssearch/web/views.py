@@ -1,0 +1,84 @@
+"""What the templates show: results and articles as plain values, every link worked out.
+
+Text from documents stays text (the templates escape it); only snippets and marked titles and
+bodies, which `Snippet.render("html")` has escaped already, are passed on as markup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from newssearch.articles import Marked
+from newssearch.documents import Document
+from newssearch.search import SearchResults
+from newssearch.web.forms import SearchForm, keyword_clause
+
+
+def results_view(form: SearchForm, results: SearchResults, language: str) -> dict[str, Any]:
+    """Returns what the search page shows of `results`: the hits, the paging links and the
+    corrected query."""
+    hits = [
+        {
+            "rank": rank,
+            "id": hit.id,
+            "title": hit.title,
+            "date": hit.date,
+            **_keywords(form, hit.source, hit.tags, language),
+            "snippet": Markup(hit.snippet.render("html")) if hit.snippet else "",
+            "article_url": form.url(article_path(hit.id)),
+        }
+        for rank, hit in enumerate(results.hits, start=form.offset + 1)
+    ]
+    last = form.offset + len(results.hits)
+    suggestion = results.suggestion
+    return {
+        "total": results.total,
+        "took_ms": results.took_ms,
+        "first": form.offset + 1 if hits else 0,
+        "last": last,
+        "hits": hits,
+        "previous_url": form.url(offset=max(0, form.offset - form.limit)) if form.offset else None,
+        "next_url": form.url(offset=last) if last < results.total else None,
+        "suggestion": suggestion,
+        "suggestion_url": form.url(q=suggestion, offset=0) if suggestion else None,
+    }
+
+
+def article_view(
+    form: SearchForm, document: Document, marked: Marked, similar: SearchResults, language: str
+) -> dict[str, Any]:
+    """Returns what the article page shows: the marked title and body, its details (the tags
+    and source as links that search them), and the similar articles."""
+    url = document.url if document.url.lower().startswith(("http://", "https://")) else ""
+    return {
+        "id": document.id,
+        "title": Markup(marked.title.render("html")) if document.title.strip() else None,
+        "headline": document.headline,
+        "date": document.date.text if document.date else None,
+        **_keywords(form, document.source, document.tags, language),
+        "url": url,
+        "body": Markup(marked.body.render("html")),
+        "back_url": form.url() if form.q.strip() else None,
+        "similar": [(hit.title, hit.date, article_path(hit.id)) for hit in similar.hits],
+    }
+
+
+def article_path(doc_id: str) -> str:
+    """Returns the path of the article page of `doc_id` (any characters in it escaped)."""
+    return f"/article/{quote(doc_id, safe='')}"
+
+
+def _keywords(
+    form: SearchForm, source: str, tags: tuple[str, ...], language: str
+) -> dict[str, Any]:
+    """Returns the source and the tags, each with the link that narrows the query to it."""
+    return {
+        "source": source,
+        "source_url": form.narrowed_url(keyword_clause("source", source), language)
+        if source
+        else None,
+        "tags": [(tag, form.narrowed_url(keyword_clause("tag", tag), language)) for tag in tags],
+    }

@@ -90,9 +90,28 @@ def test_api_search_takes_the_query_options(served_index: tuple[str, Path]) -> N
     assert found["total"] == 19
 
 
+def test_api_search_expands_as_query_expand_does(served_index: tuple[str, Path]) -> None:
+    url, index_dir = served_index
+    status, found = api(url, q="grain", expand=1, limit=3)
+    assert status == 200
+    assert list(found) == ["query", "total", "took_ms", "hits", "expansion"]
+    expected = cli_json(index_dir, "grain", "--expand", "--limit=3")
+    assert {**found, "took_ms": 0} == {**expected, "took_ms": 0}
+    assert api(url, q="grain", expand=1, sort="date")[1] == {
+        "error": {
+            "type": "NewssearchError",
+            "message": "expand re-ranks by relevance: it cannot go with sort='date'",
+        }
+    }
+
+
 @pytest.mark.parametrize(
     ("params", "error"),
     [
+        (
+            {"q": "plan", "expand": "yes"},
+            {"type": "NewssearchError", "message": "expand must be 1 (on) or 0 (off), not 'yes'"},
+        ),
         (
             {"q": '"unbalanced'},
             {

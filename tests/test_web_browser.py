@@ -213,3 +213,14 @@ def test_did_you_mean_links_to_the_corrected_query(page: Any) -> None:
     click(page, "cooperation")
     assert page.find_element(By.NAME, "q").get_attribute("value") == "cooperation"
     assert page.find_element(By.ID, "total").text == "15"
+
+
+def test_expand_from_the_form_keeps_the_matches(page: Any) -> None:
+    search(page, "grain")
+    plain = texts(page, ".hit .id")
+    assert page.find_element(By.ID, "total").text == str(len(plain)) == "6"
+    page.find_element(By.NAME, "expand").click()
+    follow(page, page.find_element(By.CSS_SELECTOR, "button[type=submit]").click)
+    assert page.current_url.endswith("&expand=1")
+    assert page.find_element(By.NAME, "expand").is_selected()
+    assert sorted(texts(page, ".hit .id")) == sorted(plain)  # the same matches, re-ranked

@@ -116,14 +116,21 @@ class SearchResults:
     def __len__(self) -> int:
         return len(self.hits)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Returns the JSON form: `{"query", "total", "took_ms", "hits": [Hit.to_dict()...]}`."""
-        return {
+    def to_dict(self, expansion: bool = False) -> dict[str, Any]:
+        """Returns the JSON form, `--json`'s and the server's: `{"query", "total", "took_ms",
+        "hits": [Hit.to_dict()...]}`; with `expansion`, also the expansion's words and weights
+        as [word, weight] pairs; and the facets, when some were asked for."""
+        found: dict[str, Any] = {
             "query": self.query,
             "total": self.total,
             "took_ms": round(self.took_ms, 3),
             "hits": [hit.to_dict() for hit in self.hits],
         }
+        if expansion:
+            found["expansion"] = [list(pair) for pair in self.expansion]
+        if self.facets:
+            found["facets"] = self.facets
+        return found
 
     def __repr__(self) -> str:
         return (

@@ -192,12 +192,7 @@ def query_command(
     if results.suggestion:
         click.echo(f'did you mean: "{results.suggestion}"', err=True)
     if output_format == "json":
-        data = results.to_dict()
-        if expand:
-            data["expansion"] = [list(pair) for pair in results.expansion]
-        if names:
-            data["facets"] = results.facets
-        click.echo(json.dumps(data, ensure_ascii=False))
+        click.echo(json.dumps(results.to_dict(expansion=expand), ensure_ascii=False))
     else:
         if limit == 0:
             click.echo(results.total)

@@ -132,7 +132,7 @@ def create_app(index: Index, hosts: Sequence[str] = ("*",)) -> Starlette:
         def answer(form: SearchForm) -> dict[str, Any]:
             if "q" not in request.query_params:
                 raise NewssearchError("the parameter q (the query) is missing")
-            return _search(index, form).to_dict()
+            return _search(index, form).to_dict(expansion=form.expand)
 
         return _api(request, answer)
 

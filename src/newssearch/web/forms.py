@@ -1,7 +1,8 @@
 """A search request's parameters, read and checked, and the links that change one of them.
 
 The parameters are the `newssearch query` options under the same names (`q`, `limit`,
-`offset`, `from`, `to`, `sort`, `match`), so a page's address reads like the command line.
+`offset`, `from`, `to`, `sort`, `match`, `expand=1`), so a page's address reads like the
+command line.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class SearchForm:
     match: str = "all"
     date_from: str = ""
     date_to: str = ""
+    expand: bool = False
 
     @classmethod
     def read(cls, params: Mapping[str, str]) -> SearchForm:
@@ -53,6 +55,7 @@ class SearchForm:
             match=_choice(params, "match", MATCHES),
             date_from=date_from,
             date_to=date_to,
+            expand=_flag(params, "expand"),
         )
 
     def search_args(self) -> dict[str, Any]:
@@ -64,17 +67,20 @@ class SearchForm:
             "date_to": self.date_to or None,
             "sort": self.sort,
             "match": self.match,
+            "expand": self.expand,
         }
 
     def url(self, path: str = "/", **changes: Any) -> str:
         """Returns the address of this form with `changes`, leaving out default values."""
         form = dataclasses.replace(self, **changes)
         default = SearchForm()
-        pairs = [
-            (_NAMES.get(f.name, f.name), getattr(form, f.name))
-            for f in dataclasses.fields(form)
-            if getattr(form, f.name) != getattr(default, f.name)
-        ]
+        pairs = []
+        for f in dataclasses.fields(form):
+            value = getattr(form, f.name)
+            if value != getattr(default, f.name):
+                pairs.append(
+                    (_NAMES.get(f.name, f.name), int(value) if f.name == "expand" else value)
+                )
         return f"{path}?{urlencode(pairs)}" if pairs else path
 
     def narrowed_url(self, clause: str, language: str) -> str:
@@ -123,6 +129,13 @@ def _whole(params: Mapping[str, str], name: str, default: int, low: int, high: i
     if value < low or (high is not None and value > high):
         raise NewssearchError(f"{name} must be a whole number {bounds}, not {raw!r}")
     return value
+
+
+def _flag(params: Mapping[str, str], name: str) -> bool:
+    raw = params.get(name, "")
+    if raw not in ("", "0", "1"):
+        raise NewssearchError(f"{name} must be 1 (on) or 0 (off), not {raw!r}")
+    return raw == "1"
 
 
 def _choice(params: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:

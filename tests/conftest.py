@@ -155,11 +155,20 @@ NEWSSEARCH = Path(sys.executable).parent / "newssearch"  # the installed entry p
 
 
 def build_index(folder: Path) -> Path:
-    """Returns an index built in `folder` by the installed CLI from seeds/ and tests/fixtures."""
+    """Returns an index built in `folder` by the installed CLI from seeds/ and tests/fixtures,
+    with the extra keyword field `place:`."""
     index_dir = folder / "index"
     sources = [SEEDS, WEB_FIXTURES / "oracle", WEB_FIXTURES / "web"]
     done = subprocess.run(
-        [NEWSSEARCH, "index", *map(str, sources), "--index", str(index_dir)],
+        [
+            NEWSSEARCH,
+            "index",
+            *map(str, sources),
+            "--index",
+            str(index_dir),
+            "--keyword-field",
+            "places",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -21,7 +21,7 @@ from conftest import NEWSSEARCH, ROOT, SEEDS, build_index, serving, write_jsonl
 
 pytest.importorskip("starlette", reason="the web tests need the web extra: pip install -e '.[web]'")
 
-from newssearch.web.forms import narrow
+from newssearch.web.forms import Syntax, narrow
 
 COOPERATION_PLAN = [
     "ministry-of-defense",
@@ -301,7 +301,14 @@ def test_links_narrow_the_query_as_typed(served_index: tuple[str, Path]) -> None
     ],
 )
 def test_narrow(text: str, match: str, narrowed: str) -> None:
-    assert narrow(text, "tag:wheat", match, "english") == narrowed
+    assert narrow(text, "tag:wheat", match, Syntax("english")) == narrowed
+
+
+def test_narrow_knows_the_index_keyword_fields() -> None:
+    syntax = Syntax("english", ("place",))
+    assert narrow("place:usa OR grain", "place:ussr", "all", syntax) == (
+        "(place:usa OR grain) AND place:ussr"
+    )
 
 
 def test_serve_is_read_only_and_sees_new_commits(tmp_path: Path) -> None:

@@ -224,3 +224,17 @@ def test_expand_from_the_form_keeps_the_matches(page: Any) -> None:
     assert page.current_url.endswith("&expand=1")
     assert page.find_element(By.NAME, "expand").is_selected()
     assert sorted(texts(page, ".hit .id")) == sorted(plain)  # the same matches, re-ranked
+
+
+def test_an_article_links_its_extra_keyword_fields(
+    page: Any, served_index: tuple[str, Path]
+) -> None:
+    page.get(f"{served_index[0]}article/w-places")
+    assert texts(page, ".article .meta") == [
+        "1987-04-02 · soybean · place: usa · place: ussr · w-places"
+    ]
+    click(page, "ussr")
+    assert page.find_element(By.NAME, "q").get_attribute("value") == "place:ussr"
+    assert texts(page, ".hit .id") == ["w-places"]
+    click(page, "soybean")
+    assert page.find_element(By.NAME, "q").get_attribute("value") == "place:ussr tag:soybean"

@@ -35,7 +35,7 @@ from newssearch.errors import (
 from newssearch.index import Index
 from newssearch.search import SearchResults
 from newssearch.web import views
-from newssearch.web.forms import MATCHES, SearchForm
+from newssearch.web.forms import MATCHES, SearchForm, Syntax
 
 SIMILAR_SHOWN = 5  # similar articles listed under an article
 SORT_LABELS = {"relevance": "relevance", "-date": "newest first", "date": "oldest first"}
@@ -114,7 +114,7 @@ def create_app(index: Index, hosts: Sequence[str] = ("*",)) -> Starlette:
         def show(form: SearchForm) -> dict[str, Any] | None:
             if not form.q.strip():
                 return None
-            return views.results_view(form, _search(index, form), index.language)
+            return views.results_view(form, _search(index, form), _syntax(index))
 
         return page(request, "search.html", show)
 
@@ -124,7 +124,7 @@ def create_app(index: Index, hosts: Sequence[str] = ("*",)) -> Starlette:
         def show(form: SearchForm) -> dict[str, Any]:
             document, marked = _article(index, doc_id, form.q)
             similar = index.similar(doc_id, limit=SIMILAR_SHOWN, snippets=False)
-            return views.article_view(form, document, marked, similar, index.language)
+            return views.article_view(form, document, marked, similar, _syntax(index))
 
         return page(request, "article.html", show)
 
@@ -191,4 +191,12 @@ def _article(index: Index, doc_id: str, text: str) -> tuple[Document, Marked]:
     """Returns the stored article and its title and body with the words of query `text` marked
     (nothing marked for an empty query)."""
     document = index.get(doc_id)
-    return document, highlight(document, text if text.strip() else None, index.language)
+    syntax = _syntax(index)
+    marked = highlight(
+        document, text if text.strip() else None, syntax.language, syntax.keyword_fields
+    )
+    return document, marked
+
+
+def _syntax(index: Index) -> Syntax:
+    return Syntax(index.language, tuple(index.keyword_fields))

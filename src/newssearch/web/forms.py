@@ -25,6 +25,19 @@ _NAMES = {"date_from": "from", "date_to": "to"}  # field -> parameter, where the
 
 
 @dataclass(frozen=True)
+class Syntax:
+    """What reading a query of one index takes: its stemming language and its extra keyword
+    fields (`place:`)."""
+
+    language: str
+    keyword_fields: tuple[str, ...] = ()
+
+    def parse(self, text: str, match: str) -> query.Node:
+        """Returns the query tree of `text`; raises QuerySyntaxError."""
+        return query.parse(text, match, self.language, self.keyword_fields)
+
+
+@dataclass(frozen=True)
 class SearchForm:
     """What one search asks for; empty strings stand for "not given"."""
 
@@ -83,12 +96,12 @@ class SearchForm:
                 )
         return f"{path}?{urlencode(pairs)}" if pairs else path
 
-    def narrowed_url(self, clause: str, language: str) -> str:
+    def narrowed_url(self, clause: str, syntax: Syntax) -> str:
         """Returns the address of the first page of this query narrowed by `clause`."""
-        return self.url(q=narrow(self.q, clause, self.match, language), offset=0)
+        return self.url(q=narrow(self.q, clause, self.match, syntax), offset=0)
 
 
-def narrow(text: str, clause: str, match: str, language: str) -> str:
+def narrow(text: str, clause: str, match: str, syntax: Syntax) -> str:
     """Returns query `text` with `AND clause` added, as the user would type it.
 
     `clause` is appended as is where that parses to "the old query AND clause" (as in
@@ -97,15 +110,15 @@ def narrow(text: str, clause: str, match: str, language: str) -> str:
     """
     if not text.strip():
         return clause
-    old = query.parse(text, match, language)
-    extra = query.parse(clause, match, language)
+    old = syntax.parse(text, match)
+    extra = syntax.parse(clause, match)
     required = old.children if isinstance(old, query.And) else (old,)
     if extra in required:
         return text
     wanted = query.And((*required, extra))
     for candidate in (f"{text} {clause}", f"{text} AND {clause}"):
         try:
-            if query.parse(candidate, match, language) == wanted:
+            if syntax.parse(candidate, match) == wanted:
                 return candidate
         except NewssearchError:
             break
@@ -113,7 +126,8 @@ def narrow(text: str, clause: str, match: str, language: str) -> str:
 
 
 def keyword_clause(field: str, value: str) -> str:
-    """Returns the query clause that requires keyword `field` (tag, source) to be `value`."""
+    """Returns the query clause that requires keyword `field` (tag, source, place...) to be
+    `value`."""
     return str(query.Term(value, field))
 
 

@@ -14,10 +14,10 @@ from markupsafe import Markup
 from newssearch.articles import Marked
 from newssearch.documents import Document
 from newssearch.search import SearchResults
-from newssearch.web.forms import SearchForm, keyword_clause
+from newssearch.web.forms import SearchForm, Syntax, keyword_clause
 
 
-def results_view(form: SearchForm, results: SearchResults, language: str) -> dict[str, Any]:
+def results_view(form: SearchForm, results: SearchResults, syntax: Syntax) -> dict[str, Any]:
     """Returns what the search page shows of `results`: the hits, the paging links and the
     corrected query."""
     hits = [
@@ -26,7 +26,7 @@ def results_view(form: SearchForm, results: SearchResults, language: str) -> dic
             "id": hit.id,
             "title": hit.title,
             "date": hit.date,
-            **_keywords(form, hit.source, hit.tags, language),
+            **_keywords(form, hit.source, hit.tags, syntax),
             "snippet": Markup(hit.snippet.render("html")) if hit.snippet else "",
             "article_url": form.url(article_path(hit.id)),
         }
@@ -48,7 +48,7 @@ def results_view(form: SearchForm, results: SearchResults, language: str) -> dic
 
 
 def article_view(
-    form: SearchForm, document: Document, marked: Marked, similar: SearchResults, language: str
+    form: SearchForm, document: Document, marked: Marked, similar: SearchResults, syntax: Syntax
 ) -> dict[str, Any]:
     """Returns what the article page shows: the marked title and body, its details (the tags
     and source as links that search them), and the similar articles."""
@@ -58,7 +58,12 @@ def article_view(
         "title": Markup(marked.title.render("html")) if document.title.strip() else None,
         "headline": document.headline,
         "date": document.date.text if document.date else None,
-        **_keywords(form, document.source, document.tags, language),
+        **_keywords(form, document.source, document.tags, syntax),
+        "keywords": [
+            (name, value, form.narrowed_url(keyword_clause(name, value), syntax))
+            for name, values in sorted(document.keywords.items())
+            for value in values
+        ],
         "url": url,
         "body": Markup(marked.body.render("html")),
         "back_url": form.url() if form.q.strip() else None,
@@ -72,13 +77,13 @@ def article_path(doc_id: str) -> str:
 
 
 def _keywords(
-    form: SearchForm, source: str, tags: tuple[str, ...], language: str
+    form: SearchForm, source: str, tags: tuple[str, ...], syntax: Syntax
 ) -> dict[str, Any]:
     """Returns the source and the tags, each with the link that narrows the query to it."""
     return {
         "source": source,
-        "source_url": form.narrowed_url(keyword_clause("source", source), language)
+        "source_url": form.narrowed_url(keyword_clause("source", source), syntax)
         if source
         else None,
-        "tags": [(tag, form.narrowed_url(keyword_clause("tag", tag), language)) for tag in tags],
+        "tags": [(tag, form.narrowed_url(keyword_clause("tag", tag), syntax)) for tag in tags],
     }

@@ -90,6 +90,34 @@ def test_api_search_takes_the_query_options(served_index: tuple[str, Path]) -> N
     assert found["total"] == 19
 
 
+def test_api_search_counts_facets_as_query_json_does(served_index: tuple[str, Path]) -> None:
+    url, index_dir = served_index
+    status, found = api(url, q="plan", facets="tag,date", limit=1)
+    assert status == 200
+    assert found["facets"] == {
+        "tag": [
+            ["defense", 4],
+            ["army", 2],
+            ["grain", 2],
+            ["belarus", 1],
+            ["plan", 1],
+            ["wheat", 1],
+        ],
+        "date": [["2018", 2], ["2019", 15], ["2021", 1]],
+    }
+    expected = cli_json(index_dir, "plan", "--facets=tag,date", "--limit=1")
+    assert {**found, "took_ms": 0} == {**expected, "took_ms": 0}
+    assert api(url, q="soybean", facets="place")[1]["facets"] == {
+        "place": [["usa", 1], ["ussr", 1]]
+    }
+
+
+def test_api_search_takes_relative_dates(served_index: tuple[str, Path]) -> None:
+    url, _ = served_index
+    assert api(url, q="plan", **{"from": "-30d"})[1]["total"] == 0
+    assert api(url, q="plan", **{"to": "now"})[1]["total"] == 18
+
+
 def test_api_search_expands_as_query_expand_does(served_index: tuple[str, Path]) -> None:
     url, index_dir = served_index
     status, found = api(url, q="grain", expand=1, limit=3)
@@ -108,6 +136,14 @@ def test_api_search_expands_as_query_expand_does(served_index: tuple[str, Path])
 @pytest.mark.parametrize(
     ("params", "error"),
     [
+        (
+            {"q": "plan", "facets": "tags"},
+            {
+                "type": "NewssearchError",
+                "message": "unknown facet 'tags' "
+                "(known: tag, source, place, date, date:year, date:month, date:day)",
+            },
+        ),
         (
             {"q": "plan", "expand": "yes"},
             {"type": "NewssearchError", "message": "expand must be 1 (on) or 0 (off), not 'yes'"},

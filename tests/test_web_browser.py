@@ -238,3 +238,34 @@ def test_an_article_links_its_extra_keyword_fields(
     assert texts(page, ".hit .id") == ["w-places"]
     click(page, "soybean")
     assert page.find_element(By.NAME, "q").get_attribute("value") == "place:ussr tag:soybean"
+
+
+def test_clicking_a_facet_or_a_date_bar_narrows_the_total(page: Any) -> None:
+    search(page, "plan")
+    assert texts(page, ".facet h3") == ["tag:", "source:"]
+    assert [" ".join(row.split()) for row in texts(page, ".facet li")] == [
+        *("defense 4", "army 2", "grain 2", "belarus 1", "plan 1", "wheat 1"),
+        "reuters 1",
+    ]
+    follow(page, page.find_element(By.CSS_SELECTOR, ".facet a[href*=grain]").click)
+    assert page.find_element(By.NAME, "q").get_attribute("value") == "plan tag:grain"
+    assert page.find_element(By.ID, "total").text == "2"
+    search(page, "plan")
+    bars = page.find_elements(By.CSS_SELECTOR, "#dates a")
+    assert [bar.get_attribute("aria-label") for bar in bars] == ["2018: 2", "2019: 15", "2021: 1"]
+    follow(page, bars[1].click)
+    assert page.find_element(By.NAME, "q").get_attribute("value") == "plan date:2019"
+    assert page.find_element(By.ID, "total").text == "15"
+
+
+def test_facets_of_every_keyword_field(page: Any) -> None:
+    search(page, "soybean OR alert")
+    assert texts(page, ".facet h3") == ["tag:", "source:", "place:"]
+    assert [" ".join(row.split()) for row in texts(page, ".facet li")] == [
+        *("<i>markup</i> 1", "soybean 1", "evil & <co> 1", "usa 1", "ussr 1"),
+    ]
+    follow(page, page.find_element(By.LINK_TEXT, "usa").click)
+    assert (
+        page.find_element(By.NAME, "q").get_attribute("value") == "(soybean OR alert) AND place:usa"
+    )
+    assert texts(page, ".hit .id") == ["w-places"]

@@ -114,7 +114,8 @@ def create_app(index: Index, hosts: Sequence[str] = ("*",)) -> Starlette:
         def show(form: SearchForm) -> dict[str, Any] | None:
             if not form.q.strip():
                 return None
-            return views.results_view(form, _search(index, form), _syntax(index))
+            facets = ("tag", "source", *index.keyword_fields, "date")
+            return views.results_view(form, _search(index, form, facets), _syntax(index))
 
         return page(request, "search.html", show)
 
@@ -132,7 +133,8 @@ def create_app(index: Index, hosts: Sequence[str] = ("*",)) -> Starlette:
         def answer(form: SearchForm) -> dict[str, Any]:
             if "q" not in request.query_params:
                 raise NewssearchError("the parameter q (the query) is missing")
-            return _search(index, form).to_dict(expansion=form.expand)
+            facets = [name for name in request.query_params.get("facets", "").split(",") if name]
+            return _search(index, form, facets).to_dict(expansion=form.expand)
 
         return _api(request, answer)
 
@@ -183,8 +185,8 @@ def _api(request: Request, answer: Callable[[SearchForm], dict[str, Any]]) -> Re
         return JSONResponse(problem.to_dict(e), problem.status)
 
 
-def _search(index: Index, form: SearchForm) -> SearchResults:
-    return index.search(form.q, **form.search_args())
+def _search(index: Index, form: SearchForm, facets: Sequence[str] = ()) -> SearchResults:
+    return index.search(form.q, **form.search_args(), facets=facets)
 
 
 def _article(index: Index, doc_id: str, text: str) -> tuple[Document, Marked]:

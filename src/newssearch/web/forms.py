@@ -1,8 +1,8 @@
 """A search request's parameters, read and checked, and the links that change one of them.
 
 The parameters are the `newssearch query` options under the same names (`q`, `limit`,
-`offset`, `from`, `to`, `sort`, `match`, `expand=1`), so a page's address reads like the
-command line.
+`offset`, `from`, `to`, `sort`, `match`, `expand=1`; the API also `facets`), so a page's
+address reads like the command line.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from newssearch import query
-from newssearch.dates import PartialDate
+from newssearch.dates import resolve
 from newssearch.errors import DateError, NewssearchError
 from newssearch.search import SORTS
 
@@ -57,7 +57,7 @@ class SearchForm:
         for name, value in (("from", date_from), ("to", date_to)):
             if value:
                 try:
-                    PartialDate.parse(value)
+                    resolve(value, shorthand=True)
                 except DateError as e:
                     raise DateError(f"{name}: {e}") from None
         return cls(

@@ -16,10 +16,14 @@ from newssearch.documents import Document
 from newssearch.search import SearchResults
 from newssearch.web.forms import SearchForm, Syntax, keyword_clause
 
+FACET_VALUES_SHOWN = 10  # per keyword facet on the page; the API lists them all
+HISTOGRAM = (280, 80)  # width and height of the date histogram, in pixels
+
 
 def results_view(form: SearchForm, results: SearchResults, syntax: Syntax) -> dict[str, Any]:
-    """Returns what the search page shows of `results`: the hits, the paging links and the
-    corrected query."""
+    """Returns what the search page shows of `results`: the hits, the paging links, the
+    corrected query, and the facets and date histogram, each value a link that narrows the
+    query to it."""
     hits = [
         {
             "rank": rank,
@@ -44,6 +48,18 @@ def results_view(form: SearchForm, results: SearchResults, syntax: Syntax) -> di
         "next_url": form.url(offset=last) if last < results.total else None,
         "suggestion": suggestion,
         "suggestion_url": form.url(q=suggestion, offset=0) if suggestion else None,
+        "facets": [
+            (
+                name,
+                [
+                    (value, count, form.narrowed_url(keyword_clause(name, value), syntax))
+                    for value, count in counts[:FACET_VALUES_SHOWN]
+                ],
+            )
+            for name, counts in results.facets.items()
+            if name != "date" and counts
+        ],
+        "histogram": _histogram(form, results.facets.get("date", []), syntax),
     }
 
 
@@ -68,6 +84,29 @@ def article_view(
         "body": Markup(marked.body.render("html")),
         "back_url": form.url() if form.q.strip() else None,
         "similar": [(hit.title, hit.date, article_path(hit.id)) for hit in similar.hits],
+    }
+
+
+def _histogram(form: SearchForm, buckets: list[tuple[str, int]], syntax: Syntax) -> dict[str, Any]:
+    """Returns the bars of the date histogram, in date order: a link each, narrowing the query
+    to its bucket (`date:1987-03`)."""
+    width, height = HISTOGRAM
+    top = max((count for _, count in buckets), default=1)
+    step = width / max(len(buckets), 1)
+    return {
+        "width": width,
+        "height": height,
+        "bars": [
+            {
+                "bucket": bucket,
+                "count": count,
+                "url": form.narrowed_url(f"date:{bucket}", syntax),
+                "x": round(i * step, 1),
+                "width": round(max(step - 1, 1), 1),
+                "height": round(max(height * count / top, 1), 1),
+            }
+            for i, (bucket, count) in enumerate(buckets)
+        ],
     }
 
 

@@ -3,13 +3,14 @@
     python benchmarks/serve_load.py [--corpus PATH] [--requests 2000] [--clients 1,4]
                                     [--reps 3] [--out benchmarks/results]
 
-Builds an index of the corpus (default Reuters-21578) under OUT/serve_index, starts the
-installed `newssearch serve --port 0` on loopback, and sends exactly `--requests` GETs of
-`/api/search?q=…` (the 39 queries of `_queries.QUERIES` in turn, top 10 with snippets) from
-each number of client threads given, each thread on its own keep-alive connection. Then it
-stops the server. Beside it, the baseline: the same queries through `Index.search` in this
-process, one after another, which is what a request costs without HTTP. Figures are medians
-over `--reps` repetitions; p50/p95 are over every request of a repetition.
+Builds an index of the corpus (default Reuters-21578) under OUT/serve_index with the installed
+`newssearch index`, starts the installed `newssearch serve --port 0` on loopback, and sends
+exactly `--requests` GETs of `/api/search?q=…` (the 39 queries of `_queries.QUERIES` in turn,
+top 10 with snippets) from each number of client threads given, each thread on its own
+keep-alive connection. Then it stops the server. Beside it, the baseline: the same queries
+through `Index.search` in this process (the index opened afresh, as the server opens it), one
+after another, which is what a request costs without HTTP. Figures are medians over `--reps`
+repetitions; p50/p95 are over every request of a repetition.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -30,17 +32,26 @@ from urllib.parse import urlencode, urlsplit
 from _common import DEFAULT_OUT, corpus_or_exit, fmt, log, machine, median, percentile, table
 from _queries import QUERIES
 
-from newssearch import Index, load_documents
+from newssearch import Index
 
 NEWSSEARCH = Path(sys.executable).parent / "newssearch"
 PATHS = [f"/api/search?{urlencode({'q': query.label})}" for query in QUERIES]
 
 
 def build(corpus: Path, directory: Path) -> Index:
+    """Returns the index of `corpus`, built by the installed `newssearch index` and opened
+    afresh here, as the server opens it (not the writer's own object and heap)."""
     log(f"indexing {corpus} into {directory}")
-    index = Index.create(directory, overwrite=True)
-    index.add(load_documents(corpus))
-    return index
+    shutil.rmtree(directory, ignore_errors=True)
+    done = subprocess.run(
+        [NEWSSEARCH, "index", str(corpus), "--index", str(directory)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode not in (0, 1):  # 1: some records were rejected (Reuters has one)
+        raise SystemExit(f"serve_load: indexing failed: {done.stderr.strip()}")
+    log(done.stdout.strip())
+    return Index.open(directory)
 
 
 def baseline(index: Index, count: int) -> dict[str, float]:
@@ -131,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"repetition {rep + 1} of {args.reps}")
             runs["library"].append(baseline(index, args.requests))
             for count in clients:
-                runs.setdefault(f"HTTP, {count} clients", []).append(
+                runs.setdefault(f"HTTP, {count} client{'s' if count > 1 else ''}", []).append(
                     load(url, args.requests, count)
                 )
     finally:

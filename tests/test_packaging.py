@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.message
 import email.parser
+import re
 import subprocess
 import sys
 import zipfile
@@ -51,14 +52,15 @@ def test_wheel_metadata(wheel: zipfile.ZipFile) -> None:
     assert "Programming Language :: Python :: 3.10" in classifiers
     extras = {
         extra: sorted(
-            r.split(";")[0].split(">")[0].split("=")[0].split("[")[0]
+            re.split(r"[\s;<>=!~\[]", r, maxsplit=1)[0]
             for r in meta.get_all("Requires-Dist")
             if r.endswith(f'extra == "{extra}"')
         )
         for extra in meta.get_all("Provides-Extra")
     }
-    assert extras["test"] == ["hypothesis", "pytest"]
+    assert extras["test"] == ["hypothesis", "newssearch", "pytest", "selenium"]
     assert extras["dev"] == ["mypy", "newssearch", "ruff", "types-regex"]
+    assert extras["web"] == ["jinja2", "starlette", "uvicorn"]
 
 
 def test_installed_package_carries_the_query_syntax(wheel: zipfile.ZipFile) -> None:
@@ -66,3 +68,10 @@ def test_installed_package_carries_the_query_syntax(wheel: zipfile.ZipFile) -> N
     assert isinstance(description, str)
     assert syntax_text(description) == syntax_text()
     assert syntax_text().startswith("## Query syntax\n")
+
+
+def test_wheel_carries_the_web_page(wheel: zipfile.ZipFile) -> None:
+    names = wheel.namelist()
+    for name in ("base.html", "search.html", "article.html"):
+        assert f"newssearch/web/templates/{name}" in names
+    assert "newssearch/web/static/style.css" in names

@@ -63,7 +63,10 @@ def test_api_search_has_the_fields_of_query_json(served_index: tuple[str, Path])
     assert status == 200
     assert list(found) == ["query", "total", "took_ms", "hits"]
     assert [list(hit) for hit in found["hits"]] == [
-        ["id", "title", "date", "score", "snippet"]
+        [
+            *("id", "title", "date", "score", "url", "source", "tags", "snippet_text"),
+            *("snippet", "snippet_highlights", "title_generated", "title_highlights"),
+        ]
     ] * len(COOPERATION_PLAN)
     assert [hit["id"] for hit in found["hits"]] == COOPERATION_PLAN
     assert (found["query"], found["total"]) == ('"cooperation plan"', 5)

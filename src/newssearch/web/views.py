@@ -28,7 +28,8 @@ def results_view(form: SearchForm, results: SearchResults, syntax: Syntax) -> di
         {
             "rank": rank,
             "id": hit.id,
-            "title": hit.title,
+            "title": Markup(hit.marked_title.render("html")),
+            "title_generated": hit.title_generated,
             "date": hit.date,
             **_keywords(form, hit.source, hit.tags, syntax),
             "snippet": Markup(hit.snippet.render("html")) if hit.snippet else "",

@@ -121,6 +121,25 @@ def test_api_search_takes_relative_dates(served_index: tuple[str, Path]) -> None
     assert api(url, q="plan", **{"to": "now"})[1]["total"] == 18
 
 
+def test_api_search_takes_recency_as_query_does(served_index: tuple[str, Path]) -> None:
+    url, index_dir = served_index
+    status, found = api(url, q="plan", recency="30d", limit=5)
+    assert status == 200
+    expected = cli_json(index_dir, "plan", "--recency=30d", "--limit=5")
+    assert {**found, "took_ms": 0} == {**expected, "took_ms": 0}
+    assert [hit["id"] for hit in found["hits"]][:1] == ["grain-plan-2021"]
+    assert api(url, q="plan", recency="soon") == (
+        400,
+        {
+            "error": {
+                "type": "NewssearchError",
+                "message": "recency must be a half-life of 1 to 999999 days, weeks, months or "
+                "years (30d, 2w, 6m, 1y), not 'soon'",
+            }
+        },
+    )
+
+
 def test_api_search_expands_as_query_expand_does(served_index: tuple[str, Path]) -> None:
     url, index_dir = served_index
     status, found = api(url, q="grain", expand=1, limit=3)

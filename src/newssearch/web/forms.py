@@ -1,8 +1,8 @@
 """A search request's parameters, read and checked, and the links that change one of them.
 
 The parameters are the `newssearch query` options under the same names (`q`, `limit`,
-`offset`, `from`, `to`, `sort`, `match`, `expand=1`; the API also `facets`), so a page's
-address reads like the command line.
+`offset`, `from`, `to`, `sort`, `match`, `expand=1`, `recency`; the API also `facets`), so a
+page's address reads like the command line.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class SearchForm:
     date_from: str = ""
     date_to: str = ""
     expand: bool = False
+    recency: str = ""
 
     @classmethod
     def read(cls, params: Mapping[str, str]) -> SearchForm:
@@ -69,6 +70,7 @@ class SearchForm:
             date_from=date_from,
             date_to=date_to,
             expand=_flag(params, "expand"),
+            recency=params.get("recency", "").strip(),
         )
 
     def search_args(self) -> dict[str, Any]:
@@ -81,6 +83,7 @@ class SearchForm:
             "sort": self.sort,
             "match": self.match,
             "expand": self.expand,
+            "recency": self.recency or None,
         }
 
     def url(self, path: str = "/", **changes: Any) -> str:

@@ -126,8 +126,9 @@ def test_api_search_takes_recency_as_query_does(served_index: tuple[str, Path]) 
     status, found = api(url, q="plan", recency="30d", limit=5)
     assert status == 200
     expected = cli_json(index_dir, "plan", "--recency=30d", "--limit=5")
-    assert {**found, "took_ms": 0} == {**expected, "took_ms": 0}
-    assert [hit["id"] for hit in found["hits"]][:1] == ["grain-plan-2021"]
+    # Not the scores: they decay with the clock, which moved between the two runs.
+    assert [hit["id"] for hit in found["hits"]] == [hit["id"] for hit in expected["hits"]]
+    assert (found["total"], found["hits"][0]["id"]) == (expected["total"], "grain-plan-2021")
     assert api(url, q="plan", recency="soon") == (
         400,
         {

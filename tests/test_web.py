@@ -150,7 +150,7 @@ def test_api_search_expands_as_query_expand_does(served_index: tuple[str, Path])
     assert {**found, "took_ms": 0} == {**expected, "took_ms": 0}
     assert api(url, q="grain", expand=1, sort="date")[1] == {
         "error": {
-            "type": "NewssearchError",
+            "type": "InvalidArgumentError",
             "message": "expand re-ranks by relevance: it cannot go with sort='date'",
         }
     }
@@ -169,7 +169,10 @@ def test_api_search_expands_as_query_expand_does(served_index: tuple[str, Path])
         ),
         (
             {"q": "plan", "expand": "yes"},
-            {"type": "NewssearchError", "message": "expand must be 1 (on) or 0 (off), not 'yes'"},
+            {
+                "type": "InvalidArgumentError",
+                "message": "expand must be 1 (on) or 0 (off), not 'yes'",
+            },
         ),
         (
             {"q": '"unbalanced'},
@@ -188,25 +191,25 @@ def test_api_search_expands_as_query_expand_does(served_index: tuple[str, Path])
             },
         ),
         ({"q": ""}, {"type": "QuerySyntaxError", "message": "empty query", "position": 0}),
-        ({}, {"type": "NewssearchError", "message": "the parameter q (the query) is missing"}),
+        ({}, {"type": "InvalidArgumentError", "message": "the parameter q (the query) is missing"}),
         (
             {"q": "plan", "limit": 0},
             {
-                "type": "NewssearchError",
+                "type": "InvalidArgumentError",
                 "message": "limit must be a whole number from 1 to 100, not '0'",
             },
         ),
         (
             {"q": "plan", "offset": "x"},
             {
-                "type": "NewssearchError",
+                "type": "InvalidArgumentError",
                 "message": "offset must be a whole number at least 0, not 'x'",
             },
         ),
         (
             {"q": "plan", "sort": "newest"},
             {
-                "type": "NewssearchError",
+                "type": "InvalidArgumentError",
                 "message": "sort must be one of relevance, date, -date, not 'newest'",
             },
         ),

@@ -28,7 +28,10 @@ from newssearch.documents import Document
 from newssearch.errors import (
     DocumentNotFoundError,
     IncompatibleIndexError,
+    IndexAccessError,
+    IndexCorruptError,
     IndexNotFoundError,
+    InvalidArgumentError,
     NewssearchError,
     QuerySyntaxError,
 )
@@ -49,7 +52,7 @@ _HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 # Errors of the index itself, not of the request: the server's fault, not the user's.
-_INDEX_ERRORS = (IndexNotFoundError, IncompatibleIndexError)
+_INDEX_ERRORS = (IndexNotFoundError, IncompatibleIndexError, IndexCorruptError, IndexAccessError)
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def create_app(index: Index, hosts: Sequence[str] = ("*",)) -> Starlette:
     async def api_search(request: Request) -> Response:
         def answer(form: SearchForm) -> dict[str, Any]:
             if "q" not in request.query_params:
-                raise NewssearchError("the parameter q (the query) is missing")
+                raise InvalidArgumentError("the parameter q (the query) is missing")
             facets = [name for name in request.query_params.get("facets", "").split(",") if name]
             return _search(index, form, facets).to_dict(expansion=form.expand)
 

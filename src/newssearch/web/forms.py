@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from newssearch import query
 from newssearch.dates import resolve
-from newssearch.errors import DateError, NewssearchError
+from newssearch.errors import DateError, InvalidArgumentError, NewssearchError
 from newssearch.search import SORTS
 
 PAGE_SIZE = 10
@@ -53,7 +53,8 @@ class SearchForm:
 
     @classmethod
     def read(cls, params: Mapping[str, str]) -> SearchForm:
-        """Returns the form of request parameters; raises NewssearchError naming a bad one."""
+        """Returns the form of request parameters; raises InvalidArgumentError or DateError
+        naming a bad one."""
         date_from, date_to = (params.get(name, "").strip() for name in ("from", "to"))
         for name, value in (("from", date_from), ("to", date_to)):
             if value:
@@ -144,19 +145,19 @@ def _whole(params: Mapping[str, str], name: str, default: int, low: int, high: i
     except ValueError:
         value = low - 1
     if value < low or (high is not None and value > high):
-        raise NewssearchError(f"{name} must be a whole number {bounds}, not {raw!r}")
+        raise InvalidArgumentError(f"{name} must be a whole number {bounds}, not {raw!r}")
     return value
 
 
 def _flag(params: Mapping[str, str], name: str) -> bool:
     raw = params.get(name, "")
     if raw not in ("", "0", "1"):
-        raise NewssearchError(f"{name} must be 1 (on) or 0 (off), not {raw!r}")
+        raise InvalidArgumentError(f"{name} must be 1 (on) or 0 (off), not {raw!r}")
     return raw == "1"
 
 
 def _choice(params: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     value = params.get(name, "") or choices[0]
     if value not in choices:
-        raise NewssearchError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+        raise InvalidArgumentError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value

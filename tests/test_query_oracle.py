@@ -30,7 +30,7 @@ from newssearch.analysis import fold, stemmer, words
 from newssearch.dates import DateRange
 from newssearch.lexer import MAX_SLOP
 from newssearch.query import And, Boost, Dates, Fuzzy, Node, Not, Or, Phrase, Prefix, Term, parse
-from newssearch.search import SearchResults
+from newssearch.results import SearchResults
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "oracle"
 LANGUAGE = "english"

@@ -30,7 +30,7 @@ from newssearch.errors import (
     NewssearchError,
 )
 from newssearch.expand import Expansion
-from newssearch.search import Hit, SearchResults
+from newssearch.results import Hit, SearchResults
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 
@@ -219,7 +219,7 @@ class Index:
         facets: Sequence[str] = (),
         recency: str | None = None,
         now: datetime | None = None,
-    ) -> search.SearchResults:
+    ) -> SearchResults:
         """Returns the hits for `query`, ranked, and the `facets` asked for (`tag`, `source`,
         `date`, `date:month`...) over every match (see `newssearch.search.run`); `expand=True`
         re-ranks them by pseudo-relevance feedback (see `newssearch.expand`)."""

@@ -19,6 +19,7 @@ from newssearch import articles, query, search
 from newssearch.analysis import words
 from newssearch.engine.execute import TITLE_WEIGHT, Executor
 from newssearch.errors import NewssearchError
+from newssearch.results import SearchResults
 
 MIN_TERM_FREQ = 1
 MIN_DOC_FREQ = 2  # the article itself and at least one other
@@ -37,7 +38,7 @@ def run(
     min_term_freq: int = MIN_TERM_FREQ,
     min_doc_freq: int = MIN_DOC_FREQ,
     max_query_terms: int = MAX_QUERY_TERMS,
-) -> search.SearchResults:
+) -> SearchResults:
     """Returns the articles most like `doc_id`, ranked, the article itself excluded.
 
     Raises DocumentNotFoundError for an unknown id, NewssearchError for a threshold under 1.
@@ -53,7 +54,7 @@ def run(
         :max_query_terms
     ]
     if not chosen:
-        return search.SearchResults("", 0, (time.perf_counter() - started) * 1000, ())
+        return SearchResults("", 0, (time.perf_counter() - started) * 1000, ())
     terms = [query.Term(word) for word in chosen]
     either: query.Node = terms[0] if len(terms) == 1 else query.Or(tuple(terms))
     tree = query.And((either, query.Not(query.Term(doc_id, "id"))))

@@ -19,7 +19,8 @@ from newssearch.errors import NewssearchError
 from newssearch.facets import NAMES, parse_facets
 from newssearch.index import Index
 from newssearch.recency import half_life
-from newssearch.search import SORTS, Hit, SearchResults
+from newssearch.results import Hit, SearchResults
+from newssearch.search import SORTS
 
 FORMATS = ("text", "json", "jsonl", "csv")
 EXPORT_FIELDS = ("id", "title", "date", "score", "url", "source", "tags", "snippet")

@@ -36,7 +36,7 @@ from newssearch.errors import (
     QuerySyntaxError,
 )
 from newssearch.index import Index
-from newssearch.search import SearchResults
+from newssearch.results import SearchResults
 from newssearch.web import views
 from newssearch.web.forms import MATCHES, SearchForm, Syntax
 

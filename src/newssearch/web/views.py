@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from newssearch.articles import Marked
 from newssearch.documents import Document
-from newssearch.search import SearchResults
+from newssearch.results import SearchResults
 from newssearch.web.forms import SearchForm, Syntax, keyword_clause
 
 FACET_VALUES_SHOWN = 10  # per keyword facet on the page; the API lists them all

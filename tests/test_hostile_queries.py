@@ -26,8 +26,9 @@ from hypothesis import strategies as st
 from newssearch import Document, Index, QuerySyntaxError, load_documents
 from newssearch.cli import main
 from newssearch.errors import InvalidArgumentError, QueryLimitError
-from newssearch.lexer import MAX_LENGTH, MAX_SLOP
-from newssearch.query import MAX_DEPTH, MAX_FUZZY, MAX_WORDS, parse
+from newssearch.query import parse
+from newssearch.query.lexer import MAX_LENGTH, MAX_SLOP
+from newssearch.query.parser import MAX_DEPTH, MAX_FUZZY, MAX_WORDS
 
 ORACLE = Path(__file__).resolve().parent / "fixtures" / "oracle"
 

@@ -28,8 +28,8 @@ from newssearch import Document, Index, PartialDate, QuerySyntaxError, load_docu
 from newssearch import search as search_module
 from newssearch.analysis import fold, stemmer, words
 from newssearch.dates import DateRange
-from newssearch.lexer import MAX_SLOP
 from newssearch.query import And, Boost, Dates, Fuzzy, Node, Not, Or, Phrase, Prefix, Term, parse
+from newssearch.query.lexer import MAX_SLOP
 from newssearch.results import SearchResults
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "oracle"

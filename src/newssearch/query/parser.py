@@ -1,4 +1,4 @@
-"""Query tokens (from `lexer`) -> newssearch's own small query tree.
+"""Query tokens (from `lexer`) -> newssearch's own small query tree (`tree`).
 
 `parse(text)` returns the tree: printable (the printed form parses back to the same tree), and
 what `execute` evaluates and `snippets` marks. Anything malformed raises QuerySyntaxError with
@@ -8,12 +8,10 @@ documented once, in the README.
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import cache
 from typing import TypeVar
 
@@ -22,7 +20,21 @@ from whoosh.lang import has_stopwords, stopwords_for_language
 from newssearch.analysis import fold, words
 from newssearch.dates import DateRange, resolve
 from newssearch.errors import DateError, InvalidArgumentError, QueryLimitError, QuerySyntaxError
-from newssearch.lexer import Token, tokens
+from newssearch.query.lexer import Token, tokens
+from newssearch.query.tree import (
+    TEXT,
+    And,
+    Boost,
+    Dates,
+    Fuzzy,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Term,
+    leaves,
+)
 
 # Limits of a query besides those of the lexer (length, slop), documented in the README: past
 # one, QueryLimitError at its position.
@@ -31,152 +43,11 @@ MAX_WORDS = 256  # words, phrase words, date filters, and the words prefixes and
 MAX_EDITS = 2  # of a fuzzy term, oil~2
 MAX_FUZZY = 32  # fuzzy terms in a query
 
-TEXT = None  # the field of a word without `field:`: title and body together
 _KEYWORD_FIELDS = ("tag", "source", "id")
-# A keyword value that would not read back as one bare word is printed quoted.
-_NEEDS_QUOTES = re.compile(r'[\s()"^]|^-|\*$|^(?:AND|OR|NOT)$')
 # A keyword prefix cannot be quoted: one of these would not read back.
 _UNPRINTABLE_PREFIX = re.compile(r'[\s()"^]|^-')
 _FUZZY = re.compile(r"(.*)~(\d*)")  # oil~, oil~1
 _IN_PHRASE = re.compile(r"\w([*~])")  # "oil pr*", "oil~ prices": a word's prefix or fuzzy
-
-
-# ---- the tree ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Term:
-    """A folded word (or a keyword value for tag/source/id) in `field`, None = title and body."""
-
-    word: str
-    field: str | None = TEXT
-
-    def __str__(self) -> str:
-        if not self.field:
-            return self.word
-        if self.field not in ("title", "body") and _NEEDS_QUOTES.search(self.word):
-            return f'{self.field}:"{self.word}"'
-        return f"{self.field}:{self.word}"
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """Folded words in order; `slop` other words may stand between each consecutive two."""
-
-    words: tuple[str, ...]
-    field: str | None = TEXT
-    slop: int = 0
-
-    def __str__(self) -> str:
-        text = '"' + " ".join(self.words) + '"' + (f"~{self.slop}" if self.slop else "")
-        return f"{self.field}:{text}" if self.field else text
-
-
-@dataclass(frozen=True)
-class Prefix:
-    """Words whose stem starts with `prefix`, or equals the prefix's own stem. `at` is its
-    position in the query text (for the error when it expands to too many words)."""
-
-    prefix: str
-    field: str | None = TEXT
-    at: int = dataclasses.field(default=0, compare=False, repr=False)
-
-    def __str__(self) -> str:
-        return f"{self.field}:{self.prefix}*" if self.field else f"{self.prefix}*"
-
-
-@dataclass(frozen=True)
-class Fuzzy:
-    """Words whose stem is at most `distance` edits from the word's stem: inserts, deletes,
-    substitutions and swaps of two neighbours (Lucene's and Elasticsearch's fuzzy terms).
-    `at` is its position in the query text."""
-
-    word: str
-    field: str | None = TEXT
-    distance: int = 2
-    at: int = dataclasses.field(default=0, compare=False, repr=False)
-
-    def __str__(self) -> str:
-        text = f"{self.word}~{self.distance}"
-        return f"{self.field}:{text}" if self.field else text
-
-
-@dataclass(frozen=True)
-class Dates:
-    """Documents whose date interval overlaps `range` (inclusive seconds)."""
-
-    range: DateRange
-    text: str
-
-    def __str__(self) -> str:
-        return f"date:{self.text}"
-
-
-@dataclass(frozen=True)
-class And:
-    children: tuple[Node, ...]
-
-    def __str__(self) -> str:
-        return "(" + " AND ".join(map(str, self.children)) + ")"
-
-
-@dataclass(frozen=True)
-class Or:
-    children: tuple[Node, ...]
-
-    def __str__(self) -> str:
-        return "(" + " OR ".join(map(str, self.children)) + ")"
-
-
-@dataclass(frozen=True)
-class Not:
-    child: Node
-
-    def __str__(self) -> str:
-        return f"NOT {self.child}"
-
-
-@dataclass(frozen=True)
-class Boost:
-    """`child` with its scores multiplied by `factor` (> 0); what it matches is unchanged."""
-
-    child: Node
-    factor: float
-
-    def __str__(self) -> str:
-        child = f"({self.child})" if isinstance(self.child, Boost) else str(self.child)
-        # The shortest text that reads back as the same float, without an exponent.
-        number = format(Decimal(repr(float(self.factor))), "f").removesuffix(".0")
-        return f"{child}^{number}"
-
-
-Node = Term | Phrase | Prefix | Fuzzy | Dates | And | Or | Not | Boost
-Leaf = Term | Phrase | Prefix | Fuzzy | Dates
-
-
-def leaves(node: Node) -> Iterator[Leaf]:
-    """Yields every leaf of the tree, NOT or not, in order."""
-    if isinstance(node, (And, Or)):
-        for child in node.children:
-            yield from leaves(child)
-    elif isinstance(node, (Not, Boost)):
-        yield from leaves(node.child)
-    else:
-        yield node
-
-
-def positive_leaves(node: Node) -> Iterator[Term | Phrase | Prefix | Fuzzy]:
-    """Yields the word leaves that are not under a NOT: the ones a hit is marked for."""
-    if isinstance(node, (And, Or)):
-        for child in node.children:
-            yield from positive_leaves(child)
-    elif isinstance(node, Boost):
-        yield from positive_leaves(node.child)
-    elif isinstance(node, (Term, Phrase, Prefix, Fuzzy)):
-        yield node
-
-
-# ---- tokens -> tree ------------------------------------------------------------------------
 
 _T = TypeVar("_T")
 _STARTS = ("WORD", "PHRASE", "LPAREN", "NOT", "PLUS", "FIELD")

@@ -47,8 +47,11 @@ else:
         start = time.perf_counter()
         index.search(q, snippets=False)
         return time.perf_counter() - start
-    from newssearch.engine import execute
-    read = getattr(execute, "read_postings", None) or getattr(execute, "_read_postings")
+    try:
+        from newssearch.engine.postings_cache import read_postings as read
+    except ImportError:  # a commit from before engine/postings_cache.py
+        from newssearch.engine import execute
+        read = getattr(execute, "read_postings", None) or getattr(execute, "_read_postings")
     searcher = Index.open(folder)._current_searcher()
     leaves = [sub.reader() for sub, _ in searcher.leaf_searchers()]
     decode = []

@@ -22,7 +22,8 @@ from whoosh.index import LockError
 from newssearch import search
 from newssearch.documents import Document, Rejected
 from newssearch.engine import schema, segments, storage, verify
-from newssearch.engine.execute import Executor, PostingsCache
+from newssearch.engine.execute import Executor
+from newssearch.engine.postings_cache import PostingsCache
 from newssearch.errors import (
     DocumentError,
     IndexLockedError,

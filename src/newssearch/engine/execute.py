@@ -10,12 +10,8 @@ each two consecutive ones found as a phrase; a `Boost` multiplies its part's sco
 
 from __future__ import annotations
 
-import zlib
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
-from itertools import chain, islice, pairwise
+from itertools import islice, pairwise
 from typing import Any
 
 import numpy as np
@@ -26,7 +22,9 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from newssearch.analysis import stemmer
-from newssearch.engine import schema, trust
+from newssearch.engine import schema
+from newssearch.engine.phrases import exact_phrases, sloppy_phrases
+from newssearch.engine.postings_cache import Ids, Postings, PostingsCache, read_postings
 from newssearch.errors import QueryLimitError
 from newssearch.query import (
     MAX_WORDS,
@@ -51,50 +49,10 @@ TITLE_WEIGHT = 3.0  # a title word counts as three body words
 PROXIMITY_BONUS = 0.2
 PROXIMITY_PAIRS = 32  # only the first this many pairs of a longer OR get the bonus
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
-_CACHE_POSTINGS = 200_000_000  # bytes of decoded posting lists kept per index for warm queries
 _CACHE_PREFIXES = 10_000  # prefixes whose expansions an executor keeps
-
-_SHIFT = 1 << 32  # positions within a field stay below this
 
 Mask = npt.NDArray[np.bool_]
 Scores = npt.NDArray[np.float64]
-Ids = npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class Postings:
-    """One term's postings in one segment: docnums, term frequencies, encoded positions."""
-
-    docs: Ids
-    freqs: npt.NDArray[np.float64]
-    values: tuple[bytes, ...]
-
-    @cached_property
-    def flat(self) -> tuple[Ids, Ids]:
-        """Returns (docnum, position) of every occurrence, as two arrays in document order."""
-        # whoosh's Positions encoding: a count, then a pickled list of deltas. The pickles,
-        # their STOPs cut off, make one pickle of a list of those lists: one call for them all,
-        # through the allow-list as every pickle of an index.
-        lists = trust.loads(b"(" + b"".join(value[4:-1] for value in self.values) + b"l.")
-        if not isinstance(lists, list) or len(lists) != len(self.values):  # one by one, then
-            lists = trust.loads_all([value[4:] for value in self.values])
-        counts = [len(found) for found in lists]
-        deltas = list(chain.from_iterable(lists))
-        if not deltas:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        steps = np.array(deltas, dtype=np.int64)
-        lengths = np.array(counts, dtype=np.int64)
-        running = np.cumsum(steps)
-        firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        positions = running - np.repeat(running[firsts] - steps[firsts], lengths)
-        return np.repeat(self.docs, lengths), positions
-
-    @cached_property
-    def keys(self) -> Ids:
-        """Returns docnum * 2**32 + position of every occurrence, sorted."""
-        docs, positions = self.flat
-        keys: Ids = docs * _SHIFT + positions
-        return keys
 
 
 class Segment:
@@ -150,28 +108,6 @@ class Segment:
             found = (values, np.concatenate(docs or empty), np.concatenate(numbers or empty))
             self._keywords[field] = found
         return found
-
-
-class PostingsCache:
-    """Decoded posting lists, least recently used dropped first past a byte budget."""
-
-    def __init__(self, budget: int = _CACHE_POSTINGS) -> None:
-        self._items: OrderedDict[Any, Postings] = OrderedDict()
-        self._budget = budget
-        self._size = 0
-
-    def get(self, key: Any) -> Postings | None:
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
-
-    def put(self, key: Any, postings: Postings) -> None:
-        self._items[key] = postings
-        self._size += postings.docs.nbytes * 3 + 40 * len(postings.values)
-        while self._size > self._budget and len(self._items) > 1:
-            _, dropped = self._items.popitem(last=False)
-            self._size -= dropped.docs.nbytes * 3 + 40 * len(dropped.values)
 
 
 class Executor:
@@ -361,7 +297,7 @@ class Executor:
             if len(found) < len(lists):
                 continue
             docs, counts = (
-                _exact_phrases(found) if node.slop == 0 else _sloppy_phrases(found, node.slop)
+                exact_phrases(found) if node.slop == 0 else sloppy_phrases(found, node.slop)
             )
             mask[docs] = True
             freqs[docs] += weight * counts
@@ -443,40 +379,6 @@ def _add(a: Scores | None, b: Scores | None) -> Scores | None:
     return a + b
 
 
-def _exact_phrases(found: list[Postings]) -> tuple[Ids, npt.NDArray[np.float64]]:
-    """Returns the documents where the words occur in a row, and how often, vectorized:
-    word i at position p of document d is the key d * 2**32 + p - i, shared by a phrase."""
-    keys = found[0].keys
-    for i, postings in enumerate(found[1:], start=1):
-        if not keys.size:
-            break
-        docs, positions = postings.flat
-        keep = positions >= i
-        mine = docs[keep] * _SHIFT + positions[keep] - i
-        keys = np.intersect1d(keys, mine, assume_unique=True)
-    docs, counts = np.unique(keys // _SHIFT, return_counts=True)
-    return docs, counts.astype(np.float64)
-
-
-def _sloppy_phrases(found: list[Postings], slop: int) -> tuple[Ids, npt.NDArray[np.float64]]:
-    """Returns the documents where each next word follows within slop+1 positions, and how
-    many first-word positions start such a chain, vectorized: from the last word back, the
-    occurrences of each word whose nearest later occurrence of the next one is in reach."""
-    reach = slop + 1
-    ends = found[-1].keys  # the occurrences that end (or, below, continue) a chain
-    for postings in reversed(found[:-1]):
-        if not ends.size:
-            break
-        mine = postings.keys
-        after = np.searchsorted(ends, mine, side="right")
-        ok = after < ends.size
-        nearest = ends[np.minimum(after, ends.size - 1)]
-        ok &= (nearest - mine <= reach) & (nearest // _SHIFT == mine // _SHIFT)
-        ends = mine[ok]
-    docs, counts = np.unique(ends // _SHIFT, return_counts=True)
-    return docs, counts.astype(np.float64)
-
-
 def _column(reader: Any, name: str, size: int, column: Any) -> npt.NDArray[Any]:
     """Returns a whole numeric column of a segment as an array, read straight from its file."""
     perdoc = reader._perdoc
@@ -487,38 +389,3 @@ def _column(reader: Any, name: str, size: int, column: Any) -> npt.NDArray[Any]:
     values = np.frombuffer(raw, dtype=">" + found._typecode).astype(np.int64)
     # whoosh leaves out the trailing documents whose value is the default.
     return np.concatenate([values, np.full(size - values.size, found._default, dtype=np.int64)])
-
-
-def read_postings(reader: Any, field: str, text: bytes) -> Postings:
-    """Returns the decoded postings of a term, read block by block from whoosh's files."""
-    empty = Postings(np.zeros(0, np.int64), np.zeros(0), ())
-    if (field, text) not in reader:
-        return empty
-    matcher = reader._terms.matcher(field, text, reader.schema[field].format)
-    if not hasattr(matcher, "_read_data"):  # an inlined posting list: the generic, slow way
-        docs, freqs, values = [], [], []
-        while matcher.is_active():
-            docs.append(matcher.id())
-            freqs.append(matcher.weight())
-            values.append(matcher.value())
-            matcher.next()
-        return Postings(np.array(docs, np.int64), np.array(freqs, np.float64), tuple(values))
-    raws, counts = [], []
-    postfile = matcher._postfile
-    while matcher.is_active():
-        raw = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-        raws.append(zlib.decompress(raw) if matcher._compression else raw)
-        counts.append(matcher._blocklength)
-        matcher._next_block()
-    doc_parts, freq_parts, values = [], [], []
-    for count, (ids, weights, block_values) in zip(counts, trust.loads_all(raws), strict=True):
-        doc_parts.append(np.cumsum(np.array(ids, dtype=np.int64)))
-        if weights is None:
-            freq_parts.append(np.ones(count))
-        elif isinstance(weights, float):
-            freq_parts.append(np.full(count, weights))
-        else:
-            freq_parts.append(np.array(weights, dtype=np.float64))
-        if block_values:
-            values.extend(block_values)
-    return Postings(np.concatenate(doc_parts), np.concatenate(freq_parts), tuple(values))

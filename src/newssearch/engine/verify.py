@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from newssearch.engine import checksums, execute, schema, storage, trust
+from newssearch.engine import checksums, execute, postings_cache, schema, storage, trust
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _check_segment(segment: Any, reader: Any, seen: set[str]) -> str | None:
     ids = reader.column_reader("id")
     prints = reader.column_reader("fingerprint")
     starts, ends = reader.column_reader("date_start"), reader.column_reader("date_end")
-    arrays = execute.Segment(reader, 0, execute.PostingsCache(0))  # the query path's columns
+    arrays = execute.Segment(reader, 0, postings_cache.PostingsCache(0))  # the query path's columns
     for docnum in range(count):
         try:
             stored = reader.stored_fields(docnum)
@@ -115,7 +115,7 @@ def _check_segment(segment: Any, reader: Any, seen: set[str]) -> str | None:
 
 def _check_postings(reader: Any, field: str, term: bytes) -> int | str:
     """Returns how many postings `field:term` has, or what is wrong with them."""
-    found = execute.read_postings(reader, field, term)
+    found = postings_cache.read_postings(reader, field, term)
     count = reader.doc_count_all()
     docs = found.docs
     if docs.size == 0 or docs[0] < 0 or docs[-1] >= count or np.any(np.diff(docs) <= 0):

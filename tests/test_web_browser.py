@@ -17,11 +17,14 @@ import pytest
 pytest.importorskip("selenium", reason="the browser tests need selenium: pip install -e '.[test]'")
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -72,10 +75,24 @@ def follow(page: Any, action: Callable[[], object]) -> None:
     """Does `action` (a click, a key) and waits until the page it leads to has loaded."""
     old = page.find_element(By.TAG_NAME, "html")
     action()
-    WebDriverWait(page, 10).until(staleness_of(old))
+    WebDriverWait(page, 10).until(lambda _: _gone(old))
     WebDriverWait(page, 10).until(
         lambda p: p.execute_script("return document.readyState") == "complete"
     )
+
+
+def _gone(element: Any) -> bool:
+    """Returns whether `element` left the page. Chromium reports a node of a page that has
+    gone as stale or, in a race with the new page, as not belonging to the document."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as e:
+        if "does not belong to the document" in str(e):
+            return True
+        raise
+    return False
 
 
 def click(page: Any, link_text: str) -> None:

@@ -173,6 +173,14 @@ def test_a_prefix_that_expands_past_the_limit_is_refused(prefixed: Index) -> Non
 # ---- dates, numbers and text the parser never meant ---------------------------------------
 
 
+def test_a_keyword_value_that_folding_pads_is_read_as_the_index_holds_it(index: Index) -> None:
+    # NFKD turns the macron into a space and a mark: `0\u00af` folds to `0 `, which printed as
+    # tag:"0 " read back as tag:0 (found by the hypothesis test above).
+    tree = parse("(0)(0)(tag:0\u00af)")
+    assert str(tree) == "(0 AND 0 AND tag:0)"
+    assert parse(str(tree)) == tree == parse('0 0 tag:"0\u00af"')
+
+
 @pytest.mark.parametrize(
     ("text", "position", "reason"),
     [
@@ -197,6 +205,7 @@ def test_a_prefix_that_expands_past_the_limit_is_refused(prefixed: Index) -> Non
         ),
         ("plan \ud800", 5, "not text: a lone surrogate (a byte that is not UTF-8?)"),
         ("tag:\udcff", 4, "not text: a lone surrogate (a byte that is not UTF-8?)"),
+        ("source:\u00af", 7, "'\u00af' folds to an empty value"),
     ],
 )
 def test_impossible_values_are_refused_at_their_position(

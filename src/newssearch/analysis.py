@@ -39,6 +39,12 @@ def fold(word: str) -> str:
     ).casefold()
 
 
+def fold_keyword(value: str) -> str:
+    """Returns a keyword value (a tag, a source) as the index holds it: folded as `fold` does,
+    without the spaces at either end that folding can make (`0¯` -> `0 ` -> `0`)."""
+    return fold(value.strip()).strip()
+
+
 def _fold_word(word: str) -> list[str]:
     # Folding can split a word (`½` -> `1⁄2`) or empty it (a lone mark).
     folded = fold(word)

@@ -159,7 +159,7 @@ def document_fields(doc: Document, keyword_names: Iterable[str] = ()) -> dict[st
         "body": doc.body,
         "tag": _keywords(doc.tags),
         **{name: _keywords(doc.keywords.get(name, ())) for name in keyword_names},
-        "source": text_analysis.fold(doc.source.strip()) or None,
+        "source": text_analysis.fold_keyword(doc.source) or None,
         "date": doc.date.text if doc.date else None,
         "date_start": doc.date.start if doc.date else UNDATED,
         "date_end": doc.date.end if doc.date else UNDATED,
@@ -170,4 +170,4 @@ def document_fields(doc: Document, keyword_names: Iterable[str] = ()) -> dict[st
 
 def _keywords(values: Iterable[str]) -> str | None:
     """Returns the folded values joined for a comma-separated whoosh KEYWORD field."""
-    return ",".join(text_analysis.fold(v.strip()) for v in values if v.strip()) or None
+    return ",".join(k for k in map(text_analysis.fold_keyword, values) if k) or None

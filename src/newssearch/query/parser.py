@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from whoosh.lang import has_stopwords, stopwords_for_language
 
-from newssearch.analysis import fold, words
+from newssearch.analysis import fold_keyword, words
 from newssearch.dates import DateRange, resolve
 from newssearch.errors import DateError, InvalidArgumentError, QueryLimitError, QuerySyntaxError
 from newssearch.query.lexer import Token, tokens
@@ -254,9 +254,14 @@ class _Parser:
         if "*" in body:
             raise self.fail(token.pos + body.index("*"), "'*' is only allowed at the end of a word")
         if field in self.keyword_fields:
-            value = body if field == "id" else fold(body)
+            value = body if field == "id" else fold_keyword(body)
             if not value:
-                raise self.fail(token.pos, "'*' needs a prefix before it")
+                reason = (
+                    "'*' needs a prefix before it"
+                    if prefix
+                    else f"{text!r} folds to an empty value"
+                )
+                raise self.fail(token.pos, reason)
             if prefix and _UNPRINTABLE_PREFIX.search(value):  # folding made a space, a '-'...
                 raise self.fail(
                     token.pos,
@@ -301,7 +306,7 @@ class _Parser:
 
     def phrase(self, token: Token, field: str | None) -> Node:
         if field in self.keyword_fields:
-            value = token.text if field == "id" else fold(token.text.strip())
+            value = token.text if field == "id" else fold_keyword(token.text)
             if not value:
                 raise self.fail(token.pos, "empty phrase")
             return Term(value, field)

@@ -5,7 +5,8 @@
                                 [--reps 3] [--out benchmarks/results]
 
 At each scale every engine builds once, in its own process (a prefix of the corpus below 1x;
-above, the corpus repeated with new ids `{id}~{k}`), then answers the query list warm with
+above, the corpus again as scale-corpus copies: ids `{id}~{k}`, dates k years on, 2% of words
+swapped, see `_corpora.scaled_articles`), then answers the query list warm with
 `--reps` timed passes; the index is then deleted. By default every engine runs, except plain
 whoosh in one process beyond 1x (4x Reuters takes it several minutes); naming engines with
 `--growth-engines` runs exactly those at every scale. Writes OUT/growth.md, growth.json and

@@ -22,7 +22,7 @@ from newssearch import search
 from newssearch.documents import Document, Rejected
 from newssearch.engine import merging, schema, segments, storage, verify
 from newssearch.engine.execute import Executor
-from newssearch.engine.postings_cache import PostingsCache
+from newssearch.engine.postings_cache import CACHE_BYTES, PostingsCache
 from newssearch.errors import (
     DocumentError,
     IndexLockedError,
@@ -93,7 +93,16 @@ class MergeReport:
 class Index:
     """A newssearch index in a directory; made by `Index.create` or `Index.open`."""
 
-    def __init__(self, path: Path, ix: Any, lock_timeout: float, replacement: Any = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        ix: Any,
+        lock_timeout: float,
+        replacement: Any = None,
+        cache_bytes: int = CACHE_BYTES,
+    ) -> None:
+        if isinstance(cache_bytes, bool) or not isinstance(cache_bytes, int) or cache_bytes < 0:
+            raise NewssearchError(f"cache_bytes must be a whole number >= 0, not {cache_bytes!r}")
         self.path = path
         self._ix = ix
         self._lock_timeout = lock_timeout
@@ -101,7 +110,7 @@ class Index:
         self._replacement = replacement
         self._searcher: Any = None
         self._executor: Executor | None = None
-        self._postings = PostingsCache()
+        self._postings = PostingsCache(cache_bytes)
 
     @classmethod
     def create(
@@ -145,10 +154,15 @@ class Index:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        cache_bytes: int = CACHE_BYTES,
     ) -> Index:
         """Returns the index at `path`; raises IndexNotFoundError, IncompatibleIndexError or
-        IndexCorruptError (which say how to rebuild it)."""
+        IndexCorruptError (which say how to rebuild it). Queries keep up to `cache_bytes` of
+        decoded posting lists for the next ones (see the README's limits)."""
         directory = Path(path)
         with storage.translated(directory):
             _refuse_a_file(directory)
@@ -157,7 +171,7 @@ class Index:
                 raise IndexNotFoundError(f"no index at {directory}; build one with {build}")
             ix = storage.NewsStorage(directory).open_index()
             storage.refuse_foreign(directory, ix.schema)
-        return cls(directory, ix, lock_timeout)
+        return cls(directory, ix, lock_timeout, cache_bytes=cache_bytes)
 
     @property
     def language(self) -> str:

@@ -192,6 +192,8 @@ def test_shell_completion_as_documented(tmp_path: Path) -> None:
     }
     done = subprocess.run([str(script)], capture_output=True, text=True, env=env, check=True)
     assert done.stdout == "plain,auto\nplain,always\nplain,never\n"
+
+
 def test_merging_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(SEEDS, tmp_path / "seeds")
     monkeypatch.chdir(tmp_path)

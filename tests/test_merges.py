@@ -34,9 +34,10 @@ def _ids(index: Index, query: str) -> list[str]:
 
 @pytest.fixture
 def small(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Segments of 10 documents; the policy's floor 10 too."""
+    """Segments of 10 documents; the policy's floor 10 too, a level merged from 4 segments."""
     monkeypatch.setattr(segments, "BATCH_DOCUMENTS", 10)
     monkeypatch.setattr(merging, "FLOOR_DOCUMENTS", 10)
+    monkeypatch.setattr(merging, "LEVEL_SEGMENTS", 4)
 
 
 def test_commits_merge_four_small_segments_and_expunge_deletions(

@@ -9,6 +9,12 @@ from newssearch.engine import merging
 FLOOR = merging.FLOOR_DOCUMENTS  # 5,000: what the writer's full batch holds
 
 
+@pytest.fixture(autouse=True)
+def eager(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A level merges once it holds 4 segments (the merge factor), not 8, unless a test says."""
+    monkeypatch.setattr(merging, "LEVEL_SEGMENTS", 4)
+
+
 def runs(*live: int, deleted: dict[int, int] | None = None) -> list[tuple[int, int]]:
     """Returns choose()'s runs as (first, last + 1) for segments of `live` documents."""
     gone = deleted or {}
@@ -65,3 +71,13 @@ def test_the_segment_count_is_bounded(segments: int) -> None:
     largest = merging.LARGEST_MERGED
     assert sizes.count(largest) == segments * FLOOR // largest
     assert len(sizes) - sizes.count(largest) < merging.MERGE_FACTOR
+
+
+def test_by_default_a_level_waits_for_eight_segments(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(merging, "LEVEL_SEGMENTS", 8)
+    assert runs(*[FLOOR] * 7) == []  # Reuters-21578 is 6: indexed once, never merged
+    assert runs(*[FLOOR] * 8) == [(0, 4), (4, 8)]
+    assert runs(*[FLOOR] * 70) == [(n, n + 4) for n in range(0, 68, 4)]  # Reuters 16x
+    big = merging.LARGEST_MERGED
+    assert runs(big, big, *[FLOOR] * 7) == []
+    assert runs(big, *[FLOOR] * 9) == [(1, 5), (5, 9)]

@@ -137,6 +137,7 @@ def pair(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(segments, "BATCH_DOCUMENTS", 450)  # five segments, from two processes
         patch.setattr(merging, "FLOOR_DOCUMENTS", 450)
+        patch.setattr(merging, "LEVEL_SEGMENTS", 4)
         if not merged:
             patch.setattr(merging, "MERGE_FACTOR", COUNT)  # the policy merges nothing
         fast = Index.create(folder / "fast", keyword_fields=["places"])

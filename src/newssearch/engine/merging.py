@@ -3,10 +3,12 @@
 The policy is Lucene's LogMergePolicy by document counts. Each segment has a level, the
 logarithm base MERGE_FACTOR of its live documents (segments below FLOOR_DOCUMENTS count as
 that size). From the start of the index, the segments down to 0.75 of a level below the
-largest form a group, and every MERGE_FACTOR neighbours of a group become one segment, so
-the number of segments stays logarithmic in the corpus up to segments of LARGEST_MERGED live
-documents, which are never merged further (a merge holds its documents in memory, as the
-writer holds a batch; see the README's limits). A segment that has lost more than
+largest form a group; a group of LEVEL_SEGMENTS or more has every MERGE_FACTOR neighbours
+become one segment (as TieredMergePolicy lets a tier hold some segments before it merges
+them: a merge costs about what indexing its documents did), so the number of segments stays
+logarithmic in the corpus up to segments of LARGEST_MERGED live documents, which are never
+merged further (a merge holds its documents in memory, as the writer holds a batch; see the
+README's limits). A segment that has lost more than
 DELETED_SHARE of its documents is rewritten alone, and one with none left is dropped.
 
 A merge rewrites the live documents of its segments, read back from their stored fields,
@@ -30,6 +32,7 @@ from whoosh.reading import SegmentReader
 from newssearch.engine import schema, segments
 
 MERGE_FACTOR = 4
+LEVEL_SEGMENTS = 8
 FLOOR_DOCUMENTS = segments.BATCH_DOCUMENTS
 LARGEST_MERGED = 20_000
 DELETED_SHARE = 0.5
@@ -50,7 +53,7 @@ def choose(sizes: Sequence[tuple[int, int]]) -> list[range]:
         top = max(levels[start:])
         bottom = top - LEVEL_SPAN if top > floor else -math.inf
         upto = max(i for i in range(start, len(sizes)) if levels[i] >= bottom)
-        first = start
+        first = start if upto + 1 - start >= LEVEL_SEGMENTS else upto + 1
         while first + MERGE_FACTOR <= upto + 1:
             run = range(first, first + MERGE_FACTOR)
             if sum(live[i] for i in run) <= LARGEST_MERGED:
@@ -80,10 +83,12 @@ def merge(
     if not runs:
         return list(current)
     jobs = [[current[i] for i in run] for run in runs]
-    if len(jobs) == 1 or segments.WORKERS < 2:
+    small = sum(s.doc_count() for job in jobs for s in job) < FLOOR_DOCUMENTS
+    if small or segments.WORKERS < 2:
         written = [rewrite(directory, indexname, index_schema, job) for job in jobs]
     else:
-        # spawn, not fork, as segments.write_segments does; merges of at most LARGEST_MERGED.
+        # Not in this process, which would keep the memory; spawn, not fork, as
+        # segments.write_segments does. Each merge holds at most LARGEST_MERGED documents.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(segments.WORKERS, mp_context=context) as pool:
             futures = [pool.submit(rewrite, directory, indexname, index_schema, j) for j in jobs]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import calendar
 import gzip
 import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from random import Random
 
 
 @dataclass(frozen=True)
@@ -102,11 +104,23 @@ def read_articles(path: Path) -> Iterator[Article]:
         yield from _read_news_file(path)
 
 
-def scaled_articles(path: Path, count: int) -> Iterator[Article]:
-    """Yields `count` articles: the corpus from the start, repeated with new ids if needed.
+# The scale corpus (`scaled_articles`, scale_corpus.py): what a copy changes.
+SWAP_SHARE = 0.02  # the share of words a copy replaces
+SCALE_SEED = 9
+ZIPF_EXPONENT = 1.2  # of the invented words' ranks: distinct words grow as swaps**(1/1.2)
+MAX_RANK = 70**5
+_LETTERS = re.compile(r"([^\W\d_]+)")
+_SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]  # 70 of them
 
-    Copy k >= 1 gives each id the suffix `~k`, so `count` = 4 x the corpus size reads it four
-    times and yields four distinct documents per article; a smaller count is a prefix.
+
+def scaled_articles(
+    path: Path, count: int, swap: float = SWAP_SHARE, seed: int = SCALE_SEED
+) -> Iterator[Article]:
+    """Yields `count` articles: the corpus from the start, then copies of it (`copy_text`).
+
+    Copy 0 is the corpus as it is; copy k >= 1 gives each id the suffix `~k`, its date k years
+    later and a `swap` share of its words replaced by invented ones, so `count` = 4 x the
+    corpus size yields four distinct documents per article; a smaller count is a prefix.
     """
     copy = 0
     while True:
@@ -115,13 +129,68 @@ def scaled_articles(path: Path, count: int) -> Iterator[Article]:
             if count <= 0:
                 return
             if copy:
-                article = replace(article, id=f"{article.id}~{copy}")
+                article = copied_article(article, copy, swap, seed)
             yield article
             yielded += 1
             count -= 1
         if not yielded:
             return
         copy += 1
+
+
+def invented_word(rank: int) -> str:
+    """Returns the invented word of `rank` >= 1: three syllables or more, one word per rank."""
+    number = rank + len(_SYLLABLES) ** 2  # written in base 70, a syllable a digit
+    syllables = []
+    while number:
+        number, digit = divmod(number, len(_SYLLABLES))
+        syllables.append(_SYLLABLES[digit])
+    return "".join(reversed(syllables))
+
+
+def copy_text(text: str, random: Random, swap: float) -> str:
+    """Returns `text` with a `swap` share of its words (runs of letters) replaced by invented
+    ones, drawn by Zipf's law (rank r with probability ~ r**-1.2), so that, as in a real
+    archive, a few new words come back often and most are rare (Heaps' law)."""
+    parts = _LETTERS.split(text)  # separator, word, separator, word, ..., separator
+    words = len(parts) // 2
+    swaps = int(words * swap + random.random())  # rounded up with the odds of the fraction
+    for index in random.sample(range(words), min(swaps, words)):
+        rank = int((1.0 - random.random()) ** (-1 / (ZIPF_EXPONENT - 1)))
+        parts[2 * index + 1] = invented_word(min(rank, MAX_RANK))
+    return "".join(parts)
+
+
+def shifted_date(text: str | None, years: int) -> str | None:
+    """Returns a date text (`1987-02-26T15:01:01`, `1987`) `years` later; 29 February becomes
+    the 28th in a common year. Text that does not start with a year is returned as it is."""
+    if not text or not text[:4].isdigit():
+        return text
+    year = int(text[:4]) + years
+    rest = text[4:]
+    if rest.startswith("-02-29") and not calendar.isleap(year):
+        rest = "-02-28" + rest[6:]
+    return f"{year:04d}{rest}"
+
+
+def copy_fields(
+    doc_id: str, fields: dict[str, str | None], copy: int, swap: float, seed: int
+) -> dict[str, str | None]:
+    """Returns copy `copy` of one record's `title`, `body` and `date`: the same random choices
+    for the same (seed, copy, id), whatever order the records are read in."""
+    random = Random(f"{seed}:{copy}:{doc_id}")
+    return {
+        "title": copy_text(fields.get("title") or "", random, swap),
+        "body": copy_text(fields.get("body") or "", random, swap),
+        "date": shifted_date(fields.get("date"), copy),
+    }
+
+
+def copied_article(article: Article, copy: int, swap: float, seed: int) -> Article:
+    """Returns copy `copy` >= 1 of `article`: id `{id}~{copy}`, `copy_fields` applied."""
+    fields = {"title": article.title, "body": article.body, "date": article.date}
+    new = copy_fields(article.id, fields, copy, swap, seed)
+    return Article(f"{article.id}~{copy}", new["title"] or "", new["body"] or "", new["date"])
 
 
 def count_articles(path: Path) -> int:

@@ -330,3 +330,20 @@ def test_keyword_field_names_that_are_refused(tmp_path: Path, spec: str, reason:
         Index.create(tmp_path / "ix", keyword_fields=[spec])
     assert str(caught.value) == reason
     assert not (tmp_path / "ix").exists()
+
+
+def test_the_postings_cache_keeps_to_its_byte_budget(tmp_path: Path) -> None:
+    words = [f"w{n}" for n in range(60)]
+    Index.create(tmp_path / "ix").add(
+        Document(f"d{n}", body=" ".join(words[n % 7 :: 3])) for n in range(300)
+    )
+    sizes = {}
+    for budget in (20_000, 10**9):
+        index = Index.open(tmp_path / "ix", cache_bytes=budget)
+        found = [index.search(word, snippets=False).total for word in words]
+        assert all(found)
+        sizes[budget] = index._postings.size
+    assert 0 < sizes[20_000] <= 20_000 < sizes[10**9]
+    assert Index.open(tmp_path / "ix", cache_bytes=0).search("w3", snippets=False).total == found[3]
+    with pytest.raises(NewssearchError, match=r"cache_bytes must be a whole number >= 0, not -1"):
+        Index.open(tmp_path / "ix", cache_bytes=-1)

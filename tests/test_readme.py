@@ -192,3 +192,17 @@ def test_shell_completion_as_documented(tmp_path: Path) -> None:
     }
     done = subprocess.run([str(script)], capture_output=True, text=True, env=env, check=True)
     assert done.stdout == "plain,auto\nplain,always\nplain,never\n"
+
+
+def test_merging_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["index"]).exit_code == 0
+    section = README.split("## Segments and merging", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
+    assert block.splitlines() == ["newssearch optimize"]
+    result = CliRunner().invoke(main, ["optimize"])
+    assert (result.exit_code, result.output) == (
+        0,
+        "index: 1 segment already, nothing to merge (1 document)\n",
+    )

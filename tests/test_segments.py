@@ -19,8 +19,8 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from newssearch import Document, Index, PartialDate, load_documents
+from newssearch.engine import merging, segments
 from newssearch.engine import schema as ns_schema
-from newssearch.engine import segments
 
 COUNT = 2_000
 
@@ -88,13 +88,23 @@ def _synthetic() -> list[Document]:
 
 
 def _whoosh_built(
-    directory: Path, docs: list[Document], changed: list[Document], gone: list[str]
+    directory: Path,
+    docs: list[Document],
+    changed: list[Document],
+    gone: list[str],
+    merged: bool,
 ) -> Index:
-    """Builds the reference with whoosh's own writer, then updates and deletes the same way.
+    """Builds the reference with whoosh's own writer, then updates and deletes the same way;
+    `merged`: instead, writes the live documents at the end, in their order, in one commit
+    (what a merged index must equal: whoosh's own merge keeps document lengths quantized).
 
     The writer is whoosh's SegmentWriter, writing through newssearch's storage (which
     checksums and fsyncs each commit, as for every index newssearch opens)."""
     ix = Index.create(directory, keyword_fields=["places"])._ix
+    if merged:
+        replaced = {d.id for d in changed} | set(gone)
+        docs = [d for d in docs if d.id not in replaced] + [d for d in changed if d.id not in gone]
+        changed, gone = [], []
     writer = ix.writer()
     for doc in docs:
         writer.add_document(**ns_schema.document_fields(doc, ["place"]))
@@ -109,21 +119,38 @@ def _whoosh_built(
     return Index.open(directory)
 
 
-@pytest.fixture(scope="module", params=["reuters", "synthetic"])
+@pytest.fixture(
+    scope="module", params=["reuters", "synthetic", "reuters-merged", "synthetic-merged"]
+)
 def pair(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Index, Index]:
-    docs = _reuters() if request.param == "reuters" else _synthetic()
+    """The fast index and whoosh's. Unmerged: six segments and the updates' one, deletions in
+    place. Merged: built as segments of 450, merged four by four as they came (the merge
+    policy, with a floor of 450), then updated, then `optimize`d into one segment, beside
+    whoosh's writer given the live documents (neither counts deleted documents)."""
+    merged = request.param.endswith("-merged")
+    docs = _reuters() if request.param.startswith("reuters") else _synthetic()
     changed = [replace(d, body=d.body + " Revised: oil output unchanged.") for d in docs[::97]]
     gone = [d.id for d in docs[5::113]]
     folder = tmp_path_factory.mktemp("diff")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(segments, "BATCH_DOCUMENTS", 450)  # five segments, from two processes
+        patch.setattr(merging, "FLOOR_DOCUMENTS", 450)
+        patch.setattr(merging, "LEVEL_SEGMENTS", 4)
+        if not merged:
+            patch.setattr(merging, "MERGE_FACTOR", COUNT)  # the policy merges nothing
         fast = Index.create(folder / "fast", keyword_fields=["places"])
         assert fast.add(docs).added == COUNT
-    assert fast.add(changed).updated == len(changed)
-    assert fast.delete(gone) == gone
-    return fast, _whoosh_built(folder / "whoosh", docs, changed, gone)
+        # 4 x 450 + 2 x 100 from two processes; merged, the first four are one.
+        assert len(fast._ix._segments()) == (3 if merged else 6)
+        assert fast.add(changed).updated == len(changed)
+        assert fast.delete(gone) == gone
+    if merged:
+        report = fast.optimize()
+        assert (report.segments_before, report.segments_after) == (4, 1)  # + the updates'
+        assert report.documents == COUNT - len(gone)
+    return fast, _whoosh_built(folder / "whoosh", docs, changed, gone, merged)
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -143,6 +170,10 @@ def test_same_stored_fields_and_terms(pair: tuple[Index, Index]) -> None:
         for s in (fast, reference)
     ]
     assert stored[0] == stored[1]
+    # In the same order too: a merge keeps the documents' order (ties in rank keep theirs).
+    assert [f["id"] for f in fast.all_stored_fields()] == [
+        f["id"] for f in reference.all_stored_fields()
+    ]
     for field in ("title", "body", "tag", "source", "id"):
         assert list(fast.lexicon(field)) == list(reference.lexicon(field)), field
     for term in (b"oil", b"said", b"cocoa"):
@@ -151,7 +182,7 @@ def test_same_stored_fields_and_terms(pair: tuple[Index, Index]) -> None:
 
 def test_stock_whoosh_reads_it(pair: tuple[Index, Index]) -> None:
     fast, reference = (whoosh_index.open_dir(str(ix.path)) for ix in pair)
-    assert len(fast._segments()) > 1
+    assert len(fast._segments()) > 1 or fast.doc_count() == fast.doc_count_all()  # merged
     phrase = wq.Phrase("body", ["oil", "price"])
     with fast.searcher() as left, reference.searcher() as right:
         found = [

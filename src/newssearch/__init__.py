@@ -24,7 +24,7 @@ from newssearch.errors import (
     QuerySyntaxError,
 )
 from newssearch.expand import Expansion
-from newssearch.index import Index, IndexReport, IndexStats
+from newssearch.index import Index, IndexReport, IndexStats, MergeReport
 from newssearch.readers import load_documents
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "IndexReport",
     "IndexStats",
     "InvalidArgumentError",
+    "MergeReport",
     "NewssearchError",
     "PartialDate",
     "QueryLimitError",

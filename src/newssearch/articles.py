@@ -5,16 +5,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from newssearch import query
-from newssearch.dates import PartialDate
 from newssearch.documents import Document
 from newssearch.engine.execute import Executor
+from newssearch.engine.schema import stored_document
 from newssearch.errors import DocumentNotFoundError
 from newssearch.snippets import Snippet, mark_text
 
@@ -54,22 +53,6 @@ def get(executor: Executor, doc_id: str) -> Document:
     """Returns the stored Document `doc_id` (its date at its own precision); raises
     DocumentNotFoundError when no live document has that id."""
     return stored_document(executor.searcher.stored_fields(docnum(executor, doc_id)))
-
-
-def stored_document(stored: dict[str, Any]) -> Document:
-    """Returns the Document that whoosh's stored fields of an article hold."""
-    meta = json.loads(stored.get("meta") or "{}")
-    date = stored.get("date")
-    return Document(
-        id=stored["id"],
-        body=stored.get("body") or "",
-        title=stored.get("title") or "",
-        date=PartialDate.parse(date) if date else None,
-        url=meta.get("url", ""),
-        source=meta.get("source", ""),
-        tags=tuple(meta.get("tags", ())),
-        keywords=meta.get("keywords", {}),
-    )
 
 
 def highlight(

@@ -1,4 +1,4 @@
-"""The on-disk index: create, open, add (insert / replace / skip unchanged), delete, stats.
+"""The on-disk index: create, open, add (insert, replace, skip unchanged), delete, optimize, stats.
 
 Every change is one whoosh commit: readers see the previous commit until the new one is
 complete, so a writer killed at any moment loses only its own uncommitted work.
@@ -16,14 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from whoosh import writing
 from whoosh.index import LockError
 
 from newssearch import search
 from newssearch.documents import Document, Rejected
-from newssearch.engine import schema, segments, storage, verify
+from newssearch.engine import merging, schema, segments, storage, verify
 from newssearch.engine.execute import Executor
-from newssearch.engine.postings_cache import PostingsCache
+from newssearch.engine.postings_cache import CACHE_BYTES, PostingsCache
 from newssearch.errors import (
     DocumentError,
     IndexLockedError,
@@ -70,10 +69,40 @@ class IndexStats:
     path: str = field(default="")
 
 
+@dataclass(frozen=True)
+class MergeReport:
+    """What `Index.optimize` did: segments before and after, live documents, seconds taken."""
+
+    segments_before: int
+    segments_after: int
+    documents: int
+    seconds: float
+
+    def summary(self) -> str:
+        """Returns one line: `merged 12 segments into 1 (21,578 documents) in 9.1 s`, or
+        `1 segment already, nothing to merge (21,578 documents)`."""
+        documents = f"{self.documents:,} document{'' if self.documents == 1 else 's'}"
+        if self.segments_before == self.segments_after <= 1:
+            return f"{self.segments_after} segment already, nothing to merge ({documents})"
+        return (
+            f"merged {self.segments_before} segments into {self.segments_after} "
+            f"({documents}) in {self.seconds:.1f} s"
+        )
+
+
 class Index:
     """A newssearch index in a directory; made by `Index.create` or `Index.open`."""
 
-    def __init__(self, path: Path, ix: Any, lock_timeout: float, replacement: Any = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        ix: Any,
+        lock_timeout: float,
+        replacement: Any = None,
+        cache_bytes: int = CACHE_BYTES,
+    ) -> None:
+        if isinstance(cache_bytes, bool) or not isinstance(cache_bytes, int) or cache_bytes < 0:
+            raise NewssearchError(f"cache_bytes must be a whole number >= 0, not {cache_bytes!r}")
         self.path = path
         self._ix = ix
         self._lock_timeout = lock_timeout
@@ -81,7 +110,7 @@ class Index:
         self._replacement = replacement
         self._searcher: Any = None
         self._executor: Executor | None = None
-        self._postings = PostingsCache()
+        self._postings = PostingsCache(cache_bytes)
 
     @classmethod
     def create(
@@ -125,10 +154,15 @@ class Index:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        cache_bytes: int = CACHE_BYTES,
     ) -> Index:
         """Returns the index at `path`; raises IndexNotFoundError, IncompatibleIndexError or
-        IndexCorruptError (which say how to rebuild it)."""
+        IndexCorruptError (which say how to rebuild it). Queries keep up to `cache_bytes` of
+        decoded posting lists for the next ones (see the README's limits)."""
         directory = Path(path)
         with storage.translated(directory):
             _refuse_a_file(directory)
@@ -137,7 +171,7 @@ class Index:
                 raise IndexNotFoundError(f"no index at {directory}; build one with {build}")
             ix = storage.NewsStorage(directory).open_index()
             storage.refuse_foreign(directory, ix.schema)
-        return cls(directory, ix, lock_timeout)
+        return cls(directory, ix, lock_timeout, cache_bytes=cache_bytes)
 
     @property
     def language(self) -> str:
@@ -179,10 +213,10 @@ class Index:
                 str(self.path), self._ix.indexname, writer.schema, changed
             )
             if replacing:
-                writer.commit(mergetype=lambda _writer, _old: new)
+                self._commit(writer, new)
                 self._replacement = None
             elif new:
-                writer.commit(mergetype=lambda w, old: writing.MERGE_SMALL(w, old) + new)
+                self._commit(writer, [*writer.segments, *new])
             else:
                 storage.abandon(writer)  # whoosh's cancel leaves the new segment's files
         return IndexReport(
@@ -201,10 +235,28 @@ class Index:
                 doc_id for doc_id in dict.fromkeys(ids) if writer.delete_by_term("id", doc_id)
             ]
             if deleted:
-                writer.commit()
+                self._commit(writer, writer.segments)
             else:
                 storage.abandon(writer)  # whoosh's cancel leaves the new segment's files
         return deleted
+
+    def optimize(self) -> MergeReport:
+        """Returns what was merged: every segment of the index rewritten as one, without its
+        deleted documents, in one commit (nothing is written if it is one segment already)."""
+        started = time.perf_counter()
+        with self._writing() as writer:
+            before = list(writer.segments)
+            final = merging.merge(str(self.path), self._ix.indexname, writer.schema, before, True)
+            if final != before:
+                writer.commit(mergetype=lambda _writer, _old: final)
+            else:
+                storage.abandon(writer)
+        return MergeReport(
+            len(before),
+            len(final),
+            sum(segment.doc_count() for segment in final),
+            time.perf_counter() - started,
+        )
 
     def search(
         self,
@@ -424,6 +476,12 @@ class Index:
             except BaseException:
                 storage.abandon(writer)
                 raise
+
+    def _commit(self, writer: Any, current: list[Any]) -> None:
+        """Commits `current` (the writer's segments and its new ones, in order) once the merge
+        policy (`newssearch.engine.merging`) has merged what it picks."""
+        final = merging.merge(str(self.path), self._ix.indexname, writer.schema, current, False)
+        writer.commit(mergetype=lambda _writer, _old: final)
 
     def _fingerprints(self) -> dict[str, bytes]:
         """Returns id -> fingerprint for every live document of the last commit."""

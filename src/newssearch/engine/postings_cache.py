@@ -16,7 +16,8 @@ import numpy.typing as npt
 
 from newssearch.engine import trust
 
-_CACHE_POSTINGS = 200_000_000  # bytes of decoded posting lists kept per index for warm queries
+# Bytes of decoded posting lists an open index keeps for warm queries (`Index.open(cache_bytes=)`).
+CACHE_BYTES = 200_000_000
 
 SHIFT = 1 << 32  # positions within a field stay below this
 
@@ -60,12 +61,18 @@ class Postings:
 
 
 class PostingsCache:
-    """Decoded posting lists, least recently used dropped first past a byte budget."""
+    """Decoded posting lists, least recently used dropped first past a byte budget (the last
+    one read is always kept, however large)."""
 
-    def __init__(self, budget: int = _CACHE_POSTINGS) -> None:
+    def __init__(self, budget: int = CACHE_BYTES) -> None:
         self._items: OrderedDict[Any, Postings] = OrderedDict()
         self._budget = budget
         self._size = 0
+
+    @property
+    def size(self) -> int:
+        """Returns the bytes the cached posting lists hold, as the budget counts them."""
+        return self._size
 
     def get(self, key: Any) -> Postings | None:
         found = self._items.get(key)

@@ -14,6 +14,7 @@ from typing import Any
 from whoosh import analysis, columns, fields
 
 from newssearch import analysis as text_analysis
+from newssearch.dates import PartialDate
 from newssearch.documents import Document, keyword_field
 
 # Bump when the schema or the analysis changes in a way that old indexes would answer wrongly,
@@ -166,6 +167,23 @@ def document_fields(doc: Document, keyword_names: Iterable[str] = ()) -> dict[st
         "fingerprint": doc.fingerprint().encode(),
         "meta": json.dumps(meta),
     }
+
+
+def stored_document(stored: dict[str, Any]) -> Document:
+    """Returns the Document that whoosh's stored fields of an article hold: what
+    `document_fields` stored, read back."""
+    meta = json.loads(stored.get("meta") or "{}")
+    date = stored.get("date")
+    return Document(
+        id=stored["id"],
+        body=stored.get("body") or "",
+        title=stored.get("title") or "",
+        date=PartialDate.parse(date) if date else None,
+        url=meta.get("url", ""),
+        source=meta.get("source", ""),
+        tags=tuple(meta.get("tags", ())),
+        keywords=meta.get("keywords", {}),
+    )
 
 
 def _keywords(values: Iterable[str]) -> str | None:

@@ -1,0 +1,125 @@
+"""Segment merging: which segments a commit merges (a log-structured policy), and the merge.
+
+The policy is Lucene's LogMergePolicy by document counts. Each segment has a level, the
+logarithm base MERGE_FACTOR of its live documents (segments below FLOOR_DOCUMENTS count as
+that size). From the start of the index, the segments down to 0.75 of a level below the
+largest form a group; a group of LEVEL_SEGMENTS or more has every MERGE_FACTOR neighbours
+become one segment (as TieredMergePolicy lets a tier hold some segments before it merges
+them: a merge costs about what indexing its documents did), so the number of segments stays
+logarithmic in the corpus up to segments of LARGEST_MERGED live documents, which are never
+merged further (a merge holds its documents in memory, as the writer holds a batch; see the
+README's limits). A segment that has lost more than
+DELETED_SHARE of its documents is rewritten alone, and one with none left is dropped.
+
+A merge rewrites the live documents of its segments, read back from their stored fields,
+with the fast writer (`segments.write_segment`): deleted documents are expunged, and the new
+segment is whoosh's format like any other. Neighbours are merged in their order and the new
+segment takes their place, so documents keep their order in the index. Merges happen inside
+a commit: until it is written, readers and a killed writer see the previous commit.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import SegmentReader
+
+from newssearch.engine import schema, segments
+
+MERGE_FACTOR = 4
+LEVEL_SEGMENTS = 8
+FLOOR_DOCUMENTS = segments.BATCH_DOCUMENTS
+LARGEST_MERGED = 20_000
+DELETED_SHARE = 0.5
+LEVEL_SPAN = 0.75
+
+
+def choose(sizes: Sequence[tuple[int, int]]) -> list[range]:
+    """Returns the runs of neighbouring segments to merge, as ranges of positions in `sizes`
+    (each segment's live and total document counts, in index order), in order, disjoint.
+
+    A run of one is a segment to rewrite without its deleted documents (or to drop)."""
+    live = [count for count, _ in sizes]
+    levels = [math.log(max(count, FLOOR_DOCUMENTS), MERGE_FACTOR) for count in live]
+    floor = math.log(FLOOR_DOCUMENTS, MERGE_FACTOR)
+    runs: list[range] = []
+    start = 0
+    while start < len(sizes):
+        top = max(levels[start:])
+        bottom = top - LEVEL_SPAN if top > floor else -math.inf
+        upto = max(i for i in range(start, len(sizes)) if levels[i] >= bottom)
+        first = start if upto + 1 - start >= LEVEL_SEGMENTS else upto + 1
+        while first + MERGE_FACTOR <= upto + 1:
+            run = range(first, first + MERGE_FACTOR)
+            if sum(live[i] for i in run) <= LARGEST_MERGED:
+                runs.append(run)
+                first += MERGE_FACTOR
+            else:
+                first += 1
+        start = upto + 1
+    merged = {i for run in runs for i in run}
+    for i, (count, total) in enumerate(sizes):
+        if i not in merged and total and total - count > DELETED_SHARE * total:
+            runs.append(range(i, i + 1))
+    return sorted(runs, key=lambda run: run.start)
+
+
+def merge(
+    directory: str, indexname: str, index_schema: Any, current: Sequence[Any], everything: bool
+) -> list[Any]:
+    """Returns the segments to commit in place of `current` (whoosh segments, in index order):
+    the runs `choose` picks merged, or with `everything` all of them in one (`optimize`)."""
+    if everything:
+        runs = [range(len(current))] if current else []
+        if len(current) == 1 and not current[0].deleted_count():
+            runs = []  # one segment without deletions is merged already
+    else:
+        runs = choose([(s.doc_count(), s.doc_count_all()) for s in current])
+    if not runs:
+        return list(current)
+    jobs = [[current[i] for i in run] for run in runs]
+    small = sum(s.doc_count() for job in jobs for s in job) < FLOOR_DOCUMENTS
+    if small or segments.WORKERS < 2:
+        written = [rewrite(directory, indexname, index_schema, job) for job in jobs]
+    else:
+        # Not in this process, which would keep the memory; spawn, not fork, as
+        # segments.write_segments does. Each merge holds at most LARGEST_MERGED documents.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(segments.WORKERS, mp_context=context) as pool:
+            futures = [pool.submit(rewrite, directory, indexname, index_schema, j) for j in jobs]
+            written = [future.result() for future in futures]
+    replaced = {run.start: segment for run, segment in zip(runs, written, strict=True)}
+    inside = {i for run in runs for i in run}
+    result = []
+    for i, segment in enumerate(current):
+        if i in replaced:
+            if replaced[i] is not None:
+                result.append(replaced[i])
+        elif i not in inside:
+            result.append(segment)
+    return result
+
+
+def rewrite(directory: str, indexname: str, index_schema: Any, merged: Sequence[Any]) -> Any:
+    """Returns one new segment holding the live documents of `merged`, in order; None when
+    none is left."""
+    storage = FileStorage(directory)
+    documents = []
+    for segment in merged:
+        reader = SegmentReader(storage, index_schema, segment)
+        try:
+            documents += [
+                schema.stored_document(reader.stored_fields(docnum))
+                for docnum in range(segment.doc_count_all())
+                if not segment.is_deleted(docnum)
+            ]
+        finally:
+            reader.close()
+    if not documents:
+        return None
+    return segments.write_segment(directory, indexname, index_schema, documents)

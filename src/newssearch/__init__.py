@@ -7,8 +7,10 @@ for hit in index.search('"cooperation plan" AND date:2019').hits:
     print(hit.id, hit.title, hit.snippet)
 """
 
+from newssearch.changes import IndexReport, MergeReport
 from newssearch.dates import PartialDate
 from newssearch.documents import Document, Rejected
+from newssearch.engine.stats import IndexStats
 from newssearch.errors import (
     DateError,
     DocumentError,
@@ -24,7 +26,7 @@ from newssearch.errors import (
     QuerySyntaxError,
 )
 from newssearch.expand import Expansion
-from newssearch.index import Index, IndexReport, IndexStats, MergeReport
+from newssearch.index import Index
 from newssearch.readers import load_documents
 
 __all__ = [

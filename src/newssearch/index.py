@@ -11,7 +11,6 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,13 @@ from typing import Any
 from whoosh.index import LockError
 
 from newssearch import search
+from newssearch.changes import IndexReport, MergeReport, Tally, fingerprints
 from newssearch.documents import Document, Rejected
 from newssearch.engine import merging, schema, segments, storage, verify
 from newssearch.engine.execute import Executor
 from newssearch.engine.postings_cache import CACHE_BYTES, PostingsCache
+from newssearch.engine.stats import IndexStats, read_stats
 from newssearch.errors import (
-    DocumentError,
     IndexLockedError,
     IndexNotFoundError,
     NewssearchError,
@@ -33,61 +33,6 @@ from newssearch.expand import Expansion
 from newssearch.results import Hit, SearchResults
 
 DEFAULT_LOCK_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True)
-class IndexReport:
-    """What one `Index.add` did: counts, the rejected records with reasons, seconds taken."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: tuple[Rejected, ...] = ()
-    seconds: float = 0.0
-    warnings: tuple[str, ...] = ()  # `file:line: message` of documents indexed with a warning
-
-    def summary(self) -> str:
-        """Returns one line: `added 3,012, updated 0, unchanged 1, rejected 0 in 0.2 s`."""
-        warned = f", {len(self.warnings):,} with warnings" if self.warnings else ""
-        return (
-            f"added {self.added:,}, updated {self.updated:,}, unchanged {self.unchanged:,}, "
-            f"rejected {len(self.rejected):,}{warned} in {self.seconds:.1f} s"
-        )
-
-
-@dataclass(frozen=True)
-class IndexStats:
-    """What an index holds: `date_min`/`date_max` are dates at their own precision, or None."""
-
-    documents: int
-    date_min: str | None
-    date_max: str | None
-    size_bytes: int
-    language: str
-    distinct_terms: int
-    segments: int
-    path: str = field(default="")
-
-
-@dataclass(frozen=True)
-class MergeReport:
-    """What `Index.optimize` did: segments before and after, live documents, seconds taken."""
-
-    segments_before: int
-    segments_after: int
-    documents: int
-    seconds: float
-
-    def summary(self) -> str:
-        """Returns one line: `merged 12 segments into 1 (21,578 documents) in 9.1 s`, or
-        `1 segment already, nothing to merge (21,578 documents)`."""
-        documents = f"{self.documents:,} document{'' if self.documents == 1 else 's'}"
-        if self.segments_before == self.segments_after <= 1:
-            return f"{self.segments_after} segment already, nothing to merge ({documents})"
-        return (
-            f"merged {self.segments_before} segments into {self.segments_after} "
-            f"({documents}) in {self.seconds:.1f} s"
-        )
 
 
 class Index:
@@ -203,11 +148,11 @@ class Index:
         """
         started = time.perf_counter()
         replacing = self._replacement is not None
-        tally = _Tally()
+        tally = Tally()
         with self._writing() as writer:
             if replacing:
                 writer.schema = self._replacement
-            known = {} if replacing else self._fingerprints()
+            known = {} if replacing else fingerprints(self._ix)
             changed = tally.changed(items, known, writer, strict, progress)
             new = segments.write_segments(
                 str(self.path), self._ix.indexname, writer.schema, changed
@@ -382,37 +327,9 @@ class Index:
     def stats(self) -> IndexStats:
         """Returns what the index holds, read from its last commit."""
         with self._translated():
-            return self._stats()
-
-    def _stats(self) -> IndexStats:
-        searcher = self._current_searcher()
-        reader = searcher.reader()
-        first = last = None
-        for sub, offset in searcher.leaf_searchers():
-            sub_reader = sub.reader()
-            if not sub_reader.doc_count_all():
-                continue
-            starts = sub_reader.column_reader("date_start")
-            for docnum in sub_reader.all_doc_ids():
-                start = starts[docnum]
-                if start == schema.UNDATED:
-                    continue
-                if first is None or start < first[0]:
-                    first = (start, docnum + offset)
-                if last is None or start > last[0]:
-                    last = (start, docnum + offset)
-        terms = {text for name in schema.TEXT_FIELDS for text in reader.lexicon(name)}
-        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
-        return IndexStats(
-            documents=searcher.doc_count(),
-            date_min=searcher.stored_fields(first[1])["date"] if first else None,
-            date_max=searcher.stored_fields(last[1])["date"] if last else None,
-            size_bytes=size,
-            language=self.language,
-            distinct_terms=len(terms),
-            segments=len(self._ix._segments()),
-            path=str(self.path),
-        )
+            return read_stats(
+                self._current_searcher(), self.path, self.language, len(self._ix._segments())
+            )
 
     def close(self) -> None:
         """Releases the searcher's open files."""
@@ -483,69 +400,7 @@ class Index:
         final = merging.merge(str(self.path), self._ix.indexname, writer.schema, current, False)
         writer.commit(mergetype=lambda _writer, _old: final)
 
-    def _fingerprints(self) -> dict[str, bytes]:
-        """Returns id -> fingerprint for every live document of the last commit."""
-        found: dict[str, bytes] = {}
-        with self._ix.reader() as reader:
-            if not reader.doc_count_all():
-                return found
-            for segment_reader, _ in _leaves(reader):
-                ids = segment_reader.column_reader("id")
-                prints = segment_reader.column_reader("fingerprint")
-                for docnum in segment_reader.all_doc_ids():
-                    found[ids[docnum]] = prints[docnum]
-        return found
-
 
 def _refuse_a_file(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise IndexNotFoundError(f"{path} is a file, not an index directory")
-
-
-class _Tally:
-    """Sorts incoming items into added, updated, unchanged and rejected, counting as it goes."""
-
-    def __init__(self) -> None:
-        self.added = self.updated = self.unchanged = 0
-        self.rejected: list[Rejected] = []
-        self.warnings: list[str] = []
-
-    def changed(
-        self,
-        items: Iterable[Document | Rejected],
-        known: dict[str, bytes],
-        writer: Any,
-        strict: bool,
-        progress: Callable[[int], None] | None,
-    ) -> Iterator[Document]:
-        """Yields the documents to write: new ids, and changed ones (their old version deleted)."""
-        seen: dict[str, str] = {}
-        for count, item in enumerate(items, start=1):
-            if isinstance(item, Document) and item.id in seen:
-                item = Rejected(
-                    item.origin or item.id, f"duplicate id {item.id!r} (first at {seen[item.id]})"
-                )
-            if isinstance(item, Rejected):
-                if strict:
-                    raise DocumentError(str(item))
-                self.rejected.append(item)
-                continue
-            seen[item.id] = item.origin or item.id
-            if item.warning:
-                self.warnings.append(f"{item.origin or item.id}: {item.warning}")
-            previous = known.get(item.id)
-            if previous == item.fingerprint().encode():
-                self.unchanged += 1
-            else:
-                if previous is None:
-                    self.added += 1
-                else:
-                    writer.delete_by_term("id", item.id)
-                    self.updated += 1
-                yield item
-            if progress is not None and count % 1000 == 0:
-                progress(count)
-
-
-def _leaves(reader: Any) -> list[tuple[Any, int]]:
-    return reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]

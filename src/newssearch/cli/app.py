@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from newssearch.changes import IndexReport
 from newssearch.dates import resolve
 from newssearch.documents import Document, Rejected, keyword_field
 from newssearch.errors import (
@@ -23,7 +24,7 @@ from newssearch.errors import (
     NewssearchError,
     QuerySyntaxError,
 )
-from newssearch.index import Index, IndexReport
+from newssearch.index import Index
 from newssearch.readers import input_size, load_documents
 
 DEFAULT_SEEDS = Path("seeds")

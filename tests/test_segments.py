@@ -13,13 +13,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest import REUTERS, need_corpus
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh.filedb.filestore import FileStorage
 
 from newssearch import Document, Index, PartialDate, load_documents
-from newssearch.engine import merging, segments
+from newssearch.engine import merging, postings, segments
 from newssearch.engine import schema as ns_schema
 
 COUNT = 2_000
@@ -266,3 +268,37 @@ def test_batches_are_bounded_by_text_size(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(segments, "BATCH_BYTES", 10)
     docs = [Document(f"d{n}", title="abc", body="defg") for n in range(5)]  # 7 characters each
     assert [len(batch) for batch in segments.batches(docs)] == [2, 2, 1]
+
+
+def test_chunks_are_whole_terms_of_bounded_positions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(postings, "CHUNK_POSITIONS", 3)
+    term = np.array([0, 0, 0, 1, 2, 2, 3, 4], dtype=np.int32)
+    counts = np.array([1, 1, 1, 5, 1, 1, 1, 2], dtype=np.int32)
+    # term 0 fills a chunk; term 1 has more than a chunk: alone; then 2 and 3; then 4.
+    assert postings._chunks(term, counts) == [(0, 3), (3, 4), (4, 7), (7, 8)]
+    assert postings._chunks(term[:0], counts[:0]) == []
+
+
+def _segment_files(directory: Path, segment: Any) -> dict[str, bytes]:
+    """Returns the bytes of each file of a segment, by its name less the segment's id."""
+    storage = segment.open_compound_file(FileStorage(str(directory)))
+    own = segment.segment_id()
+    try:
+        return {name.replace(own, ""): storage.open_file(name).read() for name in storage.list()}
+    finally:
+        storage.close()
+
+
+def test_encoding_in_chunks_writes_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A segment written a few positions at a time is byte for byte the one written at once
+    (posting lists, term table, lengths: every file), with terms longer than a chunk."""
+    docs = _synthetic()[1400:1600]  # with the 70,000-word body
+    found = []
+    for chunk in (1 << 30, 7):
+        monkeypatch.setattr(postings, "CHUNK_POSITIONS", chunk)
+        ix = Index.create(tmp_path / f"chunk-{chunk}", keyword_fields=["places"])
+        segment = segments.write_segment(str(ix.path), "MAIN", ix._ix.schema, docs)
+        found.append(_segment_files(ix.path, segment))
+    assert found[0] == found[1] and len(found[0][".pst"]) > 100_000

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from hashlib import md5
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -21,8 +22,10 @@ from whoosh.filedb.filetables import md5_hash
 from whoosh.system import pack_ushort
 
 Ints = npt.NDArray[np.int64]
+Integers = npt.NDArray[np.signedinteger[Any]]  # int32 or int64, as `write_field` takes them
 
 BLOCK = 128  # postings per block, as whoosh writes them
+CHUNK_POSITIONS = 1 << 16  # positions (postings, where no positions) encoded at once
 
 # The pickle opcodes used (pickletools names them).
 _PROTO, _MARK, _TUPLE, _TUPLE3, _STOP, _NONE = 0x80, ord("("), ord("t"), 0x87, ord("."), ord("N")
@@ -53,23 +56,70 @@ _KEY_VALUE_LENGTHS = struct.Struct("!ii")  # whoosh's hash file: key and value l
 def write_field(
     writer: Any,
     names: list[bytes],
+    term: Integers,
+    doc: Integers,
+    freq: Integers,
+    length: Integers | None,
+    gaps: Integers | None,
+) -> None:
+    """Writes the posting lists of the field `writer` has started (a W3FieldWriter).
+
+    Postings are given as integer arrays (int32 or int64), sorted by term number, then
+    docnum: `term` numbers index `names` (sorted term texts), `freq` is the number of
+    occurrences (the weight), `length` the field length's byte (`length_to_byte`) of the
+    posting's document, or None where the
+    field keeps no lengths. `gaps` gives, posting after posting, each occurrence's position
+    minus the previous one (the first: the position itself) -- needed when the field's format
+    stores positions, ignored otherwise.
+    """
+    # A chunk of whole terms at a time: the encoder's arrays (several per output byte) are
+    # then bounded by CHUNK_POSITIONS, not by the segment's size.
+    spread = np.cumsum(freq) - freq  # where each posting's position gaps start
+    for first, end in _chunks(term, freq if gaps is not None else np.ones_like(freq)):
+        part = slice(first, end)
+        values = None if gaps is None else gaps[spread[first] : spread[end - 1] + freq[end - 1]]
+        _write_chunk(
+            writer,
+            names,
+            _wide(term[part]),
+            _wide(doc[part]),
+            _wide(freq[part]),
+            None if length is None else _wide(length[part]),
+            None if values is None else _wide(values),
+        )
+
+
+def _wide(values: Integers) -> Ints:
+    """Returns `values` as int64, which the encoder's arithmetic needs (offsets grow)."""
+    return values.astype(np.int64, copy=False)
+
+
+def _chunks(term: Integers, counts: Integers) -> list[tuple[int, int]]:
+    """Returns (first, end) ranges of the postings, each of whole terms, in order, each of
+    CHUNK_POSITIONS `counts` or fewer (or of a single term that has more)."""
+    if not term.size:
+        return []
+    ends = np.flatnonzero(np.append(term[1:] != term[:-1], True)) + 1  # after each term
+    total = np.cumsum(counts)[ends - 1]  # the counts up to each term's end
+    cuts, done, next_term = [0], 0, 0
+    while cuts[-1] < term.size:
+        last = int(np.searchsorted(total, done + CHUNK_POSITIONS, side="right")) - 1
+        last = max(last, next_term)
+        cuts.append(int(ends[last]))
+        done, next_term = int(total[last]), last + 1
+    return list(pairwise(cuts))
+
+
+def _write_chunk(
+    writer: Any,
+    names: list[bytes],
     term: Ints,
     doc: Ints,
     freq: Ints,
     length: Ints | None,
     gaps: Ints | None,
 ) -> None:
-    """Writes the posting lists of the field `writer` has started (a W3FieldWriter).
-
-    Postings are given as arrays, sorted by term number, then docnum: `term` numbers index
-    `names` (sorted term texts), `freq` is the number of occurrences (the weight), `length`
-    the field length's byte (`length_to_byte`) of the posting's document, or None where the
-    field keeps no lengths. `gaps` gives, posting after posting, each occurrence's position
-    minus the previous one (the first: the position itself) -- needed when the field's format
-    stores positions, ignored otherwise.
-    """
-    if not term.size:
-        return
+    """Writes the posting lists of whole terms: `write_field`'s arguments for some of them."""
     blocks = _Blocks(term)
     values = _values(writer._format, blocks, freq, gaps)
     out, term_offsets = _encode(blocks, doc, freq, length, values)

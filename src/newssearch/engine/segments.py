@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -104,12 +105,11 @@ def write_segments(
 
 
 def write_segment(
-    directory: str, indexname: str, index_schema: Any, documents: list[Document]
+    directory: str, indexname: str, index_schema: Any, documents: Iterable[Document]
 ) -> Any:
-    """Returns a new whoosh segment, written to `directory`, holding `documents` in order."""
-    storage = NewsStorage(directory)  # fsynced and checksummed when the index commits
-    codec = default_codec()
-    segment = codec.new_segment(storage, indexname)
+    """Returns a new whoosh segment, written to `directory`, holding `documents` in order
+    (at least one, read once, one at a time)."""
+    storage, codec, segment = new_segment(directory, indexname)
     perdoc = codec.per_document_writer(storage, segment)
     analyzer = schema.analyzer_of(index_schema)
     assert analyzer is not None
@@ -118,28 +118,23 @@ def write_segment(
     text = {name: _FieldTokens(stem) for name in schema.TEXT_FIELDS}
     keywords: dict[str, dict[bytes, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
 
+    count = 0
     for docnum, doc in enumerate(documents):
+        count = docnum + 1
         values = schema.document_fields(doc, keyword_names)
-        perdoc.start_doc(docnum)
-        # As whoosh's SegmentWriter.add_document does it, field by field in name order.
-        for name in sorted(values):
-            value = values[name]
+        lengths = {}
+        for name, value in values.items():
             if value is None:
                 continue
-            field = index_schema[name]
-            length = 0
             if name in text:
-                length = text[name].add(value)
-            elif field.indexed:
-                for term, freq, _weight, _encoded in field.index(value):
+                lengths[name] = text[name].add(value)
+            elif index_schema[name].indexed:
+                for term, freq, _weight, _encoded in index_schema[name].index(value):
                     keywords[name][term].append((docnum, freq))
-            perdoc.add_field(name, field, value if field.stored else None, length)
-            if field.column_type:
-                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
-        perdoc.finish_doc()
+        add_stored(perdoc, index_schema, docnum, values, lengths)
         for tokens in text.values():
             tokens.end_document()
-    segment.set_doc_count(len(documents))
+    segment.set_doc_count(count)
     perdoc.close()
 
     writer = codec.field_writer(storage, segment)
@@ -151,6 +146,36 @@ def write_segment(
             _write_keywords(writer, keywords[name])
         writer.finish_field()
     writer.close()
+    return finish(storage, segment)
+
+
+def new_segment(directory: str, indexname: str) -> tuple[NewsStorage, Any, Any]:
+    """Returns the storage, codec and a new (empty, uncommitted) whoosh segment to write."""
+    storage = NewsStorage(directory)  # fsynced and checksummed when the index commits
+    codec = default_codec()
+    return storage, codec, codec.new_segment(storage, indexname)
+
+
+def add_stored(
+    perdoc: Any, index_schema: Any, docnum: int, values: dict[str, Any], lengths: dict[str, int]
+) -> None:
+    """Writes document `docnum`'s stored fields, field lengths (`lengths` by field; others 0)
+    and column values with whoosh's per-document writer, as whoosh's SegmentWriter does:
+    field by field in name order."""
+    perdoc.start_doc(docnum)
+    for name in sorted(values):
+        value = values[name]
+        if value is None:
+            continue
+        field = index_schema[name]
+        perdoc.add_field(name, field, value if field.stored else None, lengths.get(name, 0))
+        if field.column_type:
+            perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+    perdoc.finish_doc()
+
+
+def finish(storage: NewsStorage, segment: Any) -> Any:
+    """Returns `segment`, its files written, assembled into whoosh's compound file."""
     if segment.should_assemble():
         segment.create_compound_file(storage)
         segment.compound = True
@@ -162,8 +187,8 @@ class _FieldTokens:
 
     def __init__(self, stem: Callable[[str], str]) -> None:
         self.vocabulary: dict[str, int] = {}  # stem -> term number
-        self.terms: list[int] = []
-        self.lengths: list[int] = []
+        self.terms = array("i")  # 4 bytes a token
+        self.lengths = array("i")
         self._stem = stem
         self._by_word: dict[str, int] = {}  # folded word -> term number, one lookup a token
         self._pending = 0
@@ -193,28 +218,39 @@ class _FieldTokens:
         if not self.terms:
             return
         names = sorted(self.vocabulary)
-        rank = np.empty(len(names), dtype=np.int64)
-        rank[[self.vocabulary[n] for n in names]] = np.arange(len(names))
-        lengths = np.array(self.lengths, dtype=np.int64)
-        docs = np.repeat(np.arange(lengths.size), lengths)
-        positions = np.arange(docs.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        terms = rank[np.array(self.terms, dtype=np.int64)]
+        rank = np.empty(len(names), dtype=np.int32)
+        rank[[self.vocabulary[n] for n in names]] = np.arange(len(names), dtype=np.int32)
+        # int32, each array dropped once used: this inversion is the writer's largest memory.
+        lengths = np.frombuffer(self.lengths, dtype=np.int32)
+        terms = rank[np.frombuffer(self.terms, dtype=np.int32)]
+        self.terms = array("i")
         order = np.argsort(terms, kind="stable")  # tokens came in document, position order
-        terms, docs, positions = terms[order], docs[order], positions[order]
+        terms = terms[order]
+        docs = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)[order]
+        positions = np.arange(terms.size, dtype=np.int32)
+        positions -= np.repeat(np.cumsum(lengths, dtype=np.int32) - lengths, lengths)
+        positions = positions[order]
+        del order
         new = np.ones(terms.size, dtype=np.bool_)
         new[1:] = (terms[1:] != terms[:-1]) | (docs[1:] != docs[:-1])
         starts = np.flatnonzero(new)
-        gaps = positions.copy()
-        gaps[1:] -= positions[:-1]
+        del new
+        gaps = np.empty_like(positions)  # each position less the one before in its posting
+        gaps[0] = positions[0]
+        np.subtract(positions[1:], positions[:-1], out=gaps[1:])
         gaps[starts] = positions[starts]
-        length_bytes = np.array([length_to_byte(n) for n in self.lengths], dtype=np.int64)
+        del positions
+        length_bytes = np.array([length_to_byte(n) for n in self.lengths], dtype=np.int32)
+        count = np.diff(np.append(starts, terms.size)).astype(np.int32)
+        terms, docs = terms[starts], docs[starts]  # one a posting now
+        del starts
         postings.write_field(
             writer,
             [name.encode("utf-8") for name in names],
-            terms[starts],
-            docs[starts],
-            np.diff(np.append(starts, terms.size)),
-            length_bytes[docs[starts]],
+            terms,
+            docs,
+            count,
+            length_bytes[docs],
             gaps,
         )
 

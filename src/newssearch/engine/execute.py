@@ -70,10 +70,10 @@ class Segment:
             self.live[list(reader._perdoc.deleted_docs())] = False
         self.ids = reader.column_reader("id")
         fields = reader.schema
-        self.starts = column(reader, "date_start", self.size, fields["date_start"].column_type)
-        self.ends = column(reader, "date_end", self.size, fields["date_end"].column_type)
+        self.starts = _column(reader, "date_start", self.size, fields["date_start"].column_type)
+        self.ends = _column(reader, "date_end", self.size, fields["date_end"].column_type)
         self.lengths = {
-            name: _LENGTHS[column(reader, _lenfield(name), self.size, LENGTHS_COLUMN)]
+            name: _LENGTHS[_column(reader, _lenfield(name), self.size, LENGTHS_COLUMN)]
             for name in schema.TEXT_FIELDS
         }
 
@@ -379,12 +379,12 @@ def _add(a: Scores | None, b: Scores | None) -> Scores | None:
     return a + b
 
 
-def column(reader: Any, name: str, size: int, kind: Any) -> npt.NDArray[Any]:
+def _column(reader: Any, name: str, size: int, column: Any) -> npt.NDArray[Any]:
     """Returns a whole numeric column of a segment as an array, read straight from its file."""
     perdoc = reader._perdoc
     if not perdoc.has_column(name):
-        return np.full(size, kind.default_value(), dtype=np.int64)
-    found = perdoc.column_reader(name, kind)
+        return np.full(size, column.default_value(), dtype=np.int64)
+    found = perdoc.column_reader(name, column)
     raw = found._dbfile.get(found._basepos, found._count * found._fixedlen)
     values = np.frombuffer(raw, dtype=">" + found._typecode).astype(np.int64)
     # whoosh leaves out the trailing documents whose value is the default.

@@ -7,12 +7,13 @@ largest form a group; a group of LEVEL_SEGMENTS or more has every MERGE_FACTOR n
 become one segment (as TieredMergePolicy lets a tier hold some segments before it merges
 them: a merge costs about what indexing its documents did), so the number of segments stays
 logarithmic in the corpus up to segments of LARGEST_MERGED live documents, which are never
-merged further (a merge holds its documents in memory, as the writer holds a batch; see the
-README's limits). A segment that has lost more than
-DELETED_SHARE of its documents is rewritten alone, and one with none left is dropped.
+merged further (a merge holds its documents' postings in memory, as the writer holds a
+batch's; see the README's limits). A segment that has lost more than DELETED_SHARE of its
+documents is rewritten alone, and one with none left is dropped.
 
-A merge rewrites the live documents of its segments, read back from their stored fields,
-with the fast writer (`segments.write_segment`): deleted documents are expunged, and the new
+A merge rewrites the live documents of its segments, read back from their stored fields one
+at a time, with the fast writer (`segments.write_segment`), in a process of its own, one merge
+at a time (MERGE_WORKERS): deleted documents are expunged, and the new
 segment is whoosh's format like any other. Neighbours are merged in their order and the new
 segment takes their place, so documents keep their order in the index. Merges happen inside
 a commit: until it is written, readers and a killed writer see the previous commit.
@@ -20,21 +21,18 @@ a commit: until it is written, readers and a killed writer see the previous comm
 
 from __future__ import annotations
 
-import heapq
 import math
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from itertools import groupby
+from itertools import chain
 from typing import Any
 
-import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 
-from newssearch.engine import execute, postings, schema, segments
-from newssearch.engine.postings_cache import Ids, read_postings
+from newssearch.documents import Document
+from newssearch.engine import schema, segments
 
 MERGE_FACTOR = 4
 LEVEL_SEGMENTS = 8
@@ -42,6 +40,7 @@ FLOOR_DOCUMENTS = segments.BATCH_DOCUMENTS
 LARGEST_MERGED = 20_000
 DELETED_SHARE = 0.5
 LEVEL_SPAN = 0.75
+MERGE_WORKERS = 1
 
 
 def choose(sizes: Sequence[tuple[int, int]]) -> list[range]:
@@ -89,13 +88,15 @@ def merge(
         return list(current)
     jobs = [[current[i] for i in run] for run in runs]
     small = sum(s.doc_count() for job in jobs for s in job) < FLOOR_DOCUMENTS
-    if small or segments.WORKERS < 2:
+    if small:
         written = [rewrite(directory, indexname, index_schema, job) for job in jobs]
     else:
-        # Not in this process, which would keep the memory; spawn, not fork, as
-        # segments.write_segments does. Each merge holds at most LARGEST_MERGED documents.
+        # In a process of their own, one merge at a time: this process keeps none of a
+        # merge's memory, and a merge holds LARGEST_MERGED documents' postings, about what
+        # the two batch writers hold together (merges run after the batches are written).
+        # Spawn, not fork, as segments.write_segments does.
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(segments.WORKERS, mp_context=context) as pool:
+        with ProcessPoolExecutor(MERGE_WORKERS, mp_context=context) as pool:
             futures = [pool.submit(rewrite, directory, indexname, index_schema, j) for j in jobs]
             written = [future.result() for future in futures]
     replaced = {run.start: segment for run, segment in zip(runs, written, strict=True)}
@@ -111,138 +112,22 @@ def merge(
 
 
 def rewrite(directory: str, indexname: str, index_schema: Any, merged: Sequence[Any]) -> Any:
-    """Returns one new segment holding the live documents of `merged`, in order; None when
-    none is left.
-
-    Posting lists are merged as they are, a term at a time (decoded as queries decode them,
-    docnums renumbered past the deleted documents, encoded by `postings.write_field` a chunk
-    of terms at a time); then stored fields and columns are copied a document at a time,
-    with the field lengths the postings add up to. Memory is bounded by the largest posting
-    list, not by the number of documents merged."""
-    storage = FileStorage(directory)
-    sources: list[_Source] = []
-    try:
-        for segment in merged:
-            before = sources[-1].base + sources[-1].count if sources else 0
-            sources.append(_Source(SegmentReader(storage, index_schema, segment), before))
-        total = sum(source.count for source in sources)
-        if not total:
-            return None
-        store, codec, segment = segments.new_segment(directory, indexname)
-        lengths = {name: np.zeros(total, dtype=np.int64) for name in schema.TEXT_FIELDS}
-        writer = codec.field_writer(store, segment)
-        fields = set().union(*(source.reader.indexed_field_names() for source in sources))
-        for name in sorted(fields):
-            writer.start_field(name, index_schema[name])
-            _merge_field(writer, name, sources, lengths.get(name))
-            writer.finish_field()
-        writer.close()
-        perdoc = codec.per_document_writer(store, segment)
-        analyzer = schema.analyzer_of(index_schema)
-        assert analyzer is not None
-        keyword_names = [name for name, _ in analyzer.keyword_fields]
-        for source in sources:
-            for docnum, old in enumerate(source.live_docs, start=source.base):
-                values = schema.document_fields(
-                    schema.stored_document(source.reader.stored_fields(old)), keyword_names
-                )
-                own = {name: int(found[docnum]) for name, found in lengths.items()}
-                segments.add_stored(perdoc, index_schema, docnum, values, own)
-        segment.set_doc_count(total)
-        perdoc.close()
-        return segments.finish(store, segment)
-    finally:
-        for source in sources:
-            source.reader.close()
+    """Returns one new segment holding the live documents of `merged`, in order, read back
+    one at a time; None when none is left."""
+    live = _live(FileStorage(directory), index_schema, merged)
+    first = next(live, None)
+    if first is None:
+        return None
+    return segments.write_segment(directory, indexname, index_schema, chain([first], live))
 
 
-class _Source:
-    """One segment being merged: its reader, which of its documents are live, the docnum
-    each gets in the merged segment (its live documents come from `base` on, in order), and
-    its documents' field length bytes."""
-
-    def __init__(self, reader: Any, base: int) -> None:
-        self.reader = reader
-        size = reader.doc_count_all()
-        self.live = np.ones(size, dtype=np.bool_)
-        if reader.has_deletions():
-            self.live[list(reader._perdoc.deleted_docs())] = False
-        self.live_docs: list[int] = np.flatnonzero(self.live).tolist()
-        self.count = len(self.live_docs)
-        self.base = base
-        self.renumbered = base + np.cumsum(self.live) - 1
-        self.length_bytes = {
-            name: execute.column(reader, _lenfield(name), size, LENGTHS_COLUMN)
-            for name in schema.TEXT_FIELDS
-        }
-
-
-def _merge_field(writer: Any, name: str, sources: list[_Source], lengths: Ids | None) -> None:
-    """Writes field `name`'s merged posting lists; for a text field, adds each document's
-    occurrences to `lengths` (by new docnum)."""
-    positions = writer._format.supports("positions")
-    chunk = _Chunk()
-    lexicons = heapq.merge(*(source.reader.lexicon(name) for source in sources))
-    for text, _ in groupby(lexicons):
-        for source in sources:
-            if (name, text) not in source.reader:
-                continue
-            found = read_postings(source.reader, name, text)
-            keep = source.live[found.docs]
-            if not keep.any():
-                continue
-            old = found.docs[keep]
-            freqs = found.freqs[keep].astype(np.int64)
-            gaps = None
-            if positions:
-                at, where = found.flat
-                where = where[source.live[at]]
-                gaps = np.diff(where, prepend=0)
-                firsts = np.cumsum(freqs) - freqs  # each posting's first occurrence
-                gaps[firsts] = where[firsts]
-            if lengths is not None:
-                lengths[source.renumbered[old]] += freqs
-            length_bytes = source.length_bytes.get(name)
-            chunk.add(
-                text,
-                source.renumbered[old],
-                freqs,
-                None if length_bytes is None else length_bytes[old],
-                gaps,
-            )
-        if chunk.positions >= postings.CHUNK_POSITIONS:
-            chunk.write(writer)
-    chunk.write(writer)
-
-
-class _Chunk:
-    """Merged postings of whole terms, in term order, waiting to be written together."""
-
-    def __init__(self) -> None:
-        self.names: list[bytes] = []
-        self.parts: list[tuple[int, Ids, Ids, Ids | None, Ids | None]] = []
-        self.positions = 0
-
-    def add(
-        self, text: bytes, docs: Ids, freqs: Ids, lengths: Ids | None, gaps: Ids | None
-    ) -> None:
-        """Adds one segment's postings of term `text` (the last term added, or a greater one)."""
-        if not self.names or self.names[-1] != text:
-            self.names.append(text)
-        self.parts.append((len(self.names) - 1, docs, freqs, lengths, gaps))
-        self.positions += docs.size if gaps is None else gaps.size
-
-    def write(self, writer: Any) -> None:
-        """Writes the postings added (to the field `writer` has started), then forgets them."""
-        if not self.parts:
-            return
-        term = np.concatenate(
-            [np.full(part[1].size, part[0], dtype=np.int64) for part in self.parts]
-        )
-        docs, freqs = (np.concatenate([part[i] for part in self.parts]) for i in (1, 2))
-        lengths, gaps = (
-            None if self.parts[0][i] is None else np.concatenate([part[i] for part in self.parts])
-            for i in (3, 4)
-        )
-        postings.write_field(writer, self.names, term, docs, freqs, lengths, gaps)
-        self.names, self.parts, self.positions = [], [], 0
+def _live(storage: Any, index_schema: Any, merged: Sequence[Any]) -> Iterator[Document]:
+    """Yields the live documents of the segments `merged`, in order, from their stored fields."""
+    for segment in merged:
+        reader = SegmentReader(storage, index_schema, segment)
+        try:
+            for docnum in range(segment.doc_count_all()):
+                if not segment.is_deleted(docnum):
+                    yield schema.stored_document(reader.stored_fields(docnum))
+        finally:
+            reader.close()

@@ -1,12 +1,17 @@
 """What a change to an index does: the tally that sorts incoming documents into new, changed,
-unchanged and rejected against the last commit's fingerprints, and the reports of `add` and
-`optimize`."""
+unchanged and rejected against the last commit's fingerprints (ids held in compact tables),
+and the reports of `add` and `optimize`."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from newssearch.documents import Document, Rejected
 from newssearch.errors import DocumentError
@@ -64,28 +69,36 @@ class Tally:
     def changed(
         self,
         items: Iterable[Document | Rejected],
-        known: dict[str, bytes],
+        known: IdTable,
         writer: Any,
         strict: bool,
         progress: Callable[[int], None] | None,
     ) -> Iterator[Document]:
-        """Yields the documents to write: new ids, and changed ones (their old version deleted)."""
-        seen: dict[str, str] = {}
+        """Yields the documents to write: new ids, and changed ones (their old version deleted).
+
+        `known` maps the ids of the index to their fingerprints (as `fingerprints` reads them)."""
+        seen = IdTable(known.salt)  # the ids of this run -> their origins
+        origins = _Origins()
         for count, item in enumerate(items, start=1):
-            if isinstance(item, Document) and item.id in seen:
-                item = Rejected(
-                    item.origin or item.id, f"duplicate id {item.id!r} (first at {seen[item.id]})"
-                )
+            if isinstance(item, Document):
+                key = seen.key(item.id)
+                first = seen.get(key)
+                if first is None:
+                    seen.put(key, origins.encode(item.origin))
+                else:
+                    where = origins.decode(first, item.id)
+                    item = Rejected(
+                        item.origin or item.id, f"duplicate id {item.id!r} (first at {where})"
+                    )
             if isinstance(item, Rejected):
                 if strict:
                     raise DocumentError(str(item))
                 self.rejected.append(item)
                 continue
-            seen[item.id] = item.origin or item.id
             if item.warning:
                 self.warnings.append(f"{item.origin or item.id}: {item.warning}")
-            previous = known.get(item.id)
-            if previous == item.fingerprint().encode():
+            previous = known.get(key)
+            if previous is not None and previous == _print_key(item.fingerprint()):
                 self.unchanged += 1
             else:
                 if previous is None:
@@ -98,19 +111,119 @@ class Tally:
                 progress(count)
 
 
-def fingerprints(ix: Any) -> dict[str, bytes]:
-    """Returns id -> fingerprint for every live document of the last commit."""
-    found: dict[str, bytes] = {}
+def fingerprints(ix: Any) -> IdTable:
+    """Returns id -> fingerprint (its first 64 bits) for every live document of the last commit."""
+    table = IdTable()
+    ids, prints = array("q"), array("q")
     with ix.reader() as reader:
-        if not reader.doc_count_all():
-            return found
-        for segment_reader, _ in _leaves(reader):
-            ids = segment_reader.column_reader("id")
-            prints = segment_reader.column_reader("fingerprint")
+        for segment_reader, _ in _leaves(reader) if reader.doc_count_all() else ():
+            id_column = segment_reader.column_reader("id")
+            print_column = segment_reader.column_reader("fingerprint")
             for docnum in segment_reader.all_doc_ids():
-                found[ids[docnum]] = prints[docnum]
-    return found
+                ids.append(table.key(id_column[docnum]))
+                prints.append(_print_key(print_column[docnum]))
+    table.load(np.frombuffer(ids, np.int64), np.frombuffer(prints, np.int64))
+    return table
 
 
 def _leaves(reader: Any) -> list[tuple[Any, int]]:
     return reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+
+
+class IdTable:
+    """A map of ids to 64-bit integers in about 16 bytes an id, where a dict of strings takes
+    some 200: each id is held as its 64-bit keyed hash (`key`), in a sorted array beside its
+    value, the last insertions in a dict merged into the arrays every FLUSH.
+
+    Two ids of 10⁶ share a key with probability about n²/2⁶⁵ ≈ 3·10⁻⁸; the salt is new for
+    every table, so a collision does not repeat in the next run. What one would do is in the
+    README (Input formats and limits)."""
+
+    FLUSH = 16_384  # insertions held in the dict: each merge copies the arrays once
+
+    def __init__(self, salt: bytes | None = None) -> None:
+        self.salt = os.urandom(16) if salt is None else salt
+        self._keys = np.empty(0, np.int64)
+        self._values = np.empty(0, np.int64)
+        self._recent: dict[int, int] = {}
+
+    def key(self, text: str) -> int:
+        """Returns the 64-bit keyed hash that stands for `text` in this table."""
+        digest = hashlib.blake2b(
+            text.encode("utf-8", "surrogatepass"), digest_size=8, salt=self.salt
+        ).digest()
+        return int.from_bytes(digest, "little", signed=True)
+
+    def get(self, key: int) -> int | None:
+        """Returns the value of `key`, or None if it has none."""
+        found = self._recent.get(key)
+        if found is not None or not len(self._keys):
+            return found
+        at = int(self._keys.searchsorted(key))
+        return int(self._values[at]) if at < len(self._keys) and self._keys[at] == key else None
+
+    def put(self, key: int, value: int) -> None:
+        """Sets the value of `key` (a signed 64-bit integer)."""
+        self._recent[key] = value
+        if len(self._recent) >= self.FLUSH:
+            n = len(self._recent)
+            keys = np.fromiter(self._recent.keys(), np.int64, n)
+            values = np.fromiter(self._recent.values(), np.int64, n)
+            self._recent.clear()
+            self.load(keys, values)
+
+    def load(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """Sets the values of many keys at once (of a key given twice, `get` answers the first)."""
+        order = np.argsort(keys, kind="stable")
+        keys, values = keys[order], values[order]
+        at = self._keys.searchsorted(keys)
+        present = at < len(self._keys)
+        present[present] = self._keys[at[present]] == keys[present]
+        self._values[at[present]] = values[present]
+        # Inserted before `at`, in the order given: sorted keys stay sorted, in one copy.
+        self._keys = np.insert(self._keys, at[~present], keys[~present])
+        self._values = np.insert(self._values, at[~present], values[~present])
+
+
+class _Origins:
+    """Origins (`path:line`) as 64-bit integers that decode to the same string: the path's
+    number << 32 | the line. A path is stored once for the run of origins that share it (the
+    lines of one file); an origin not of that shape is stored whole, and none (a Document made
+    in Python) is -1, which decodes to the document's id."""
+
+    _WHOLE = 0xFFFFFFFF  # the line of an origin stored whole
+
+    def __init__(self) -> None:
+        self._paths = bytearray()  # UTF-8 (surrogates passed, as file names may hold them)
+        self._ends = array("q")
+        self._last: str | None = None
+
+    def encode(self, origin: str) -> int:
+        """Returns the integer that stands for `origin`."""
+        if not origin:
+            return -1
+        path, colon, line = origin.rpartition(":")
+        # Only a line that prints back as it was written: no sign, no leading zero.
+        if not (colon and line.isascii() and line.isdigit() and len(line) < 10) or (
+            line[0] == "0" and line != "0"
+        ):
+            path, line = origin, str(self._WHOLE)
+        if path != self._last:
+            self._paths += path.encode("utf-8", "surrogatepass")
+            self._ends.append(len(self._paths))
+            self._last = path
+        return (len(self._ends) - 1) << 32 | int(line)
+
+    def decode(self, code: int, doc_id: str) -> str:
+        """Returns the origin that `code` stands for (`doc_id` for a document without one)."""
+        if code < 0:
+            return doc_id
+        number, line = code >> 32, code & 0xFFFFFFFF
+        start = self._ends[number - 1] if number else 0
+        path = self._paths[start : self._ends[number]].decode("utf-8", "surrogatepass")
+        return path if line == self._WHOLE else f"{path}:{line}"
+
+
+def _print_key(fingerprint: str | bytes) -> int:
+    # A fingerprint is a hex blake2b digest: its first 64 bits are as good a hash as any.
+    return int(fingerprint[:16], 16) - (1 << 63)

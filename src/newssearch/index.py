@@ -18,7 +18,7 @@ from typing import Any
 from whoosh.index import LockError
 
 from newssearch import search
-from newssearch.changes import IndexReport, MergeReport, Tally, fingerprints
+from newssearch.changes import IdTable, IndexReport, MergeReport, Tally, fingerprints
 from newssearch.documents import Document, Rejected
 from newssearch.engine import merging, schema, segments, storage, verify
 from newssearch.engine.execute import Executor
@@ -152,7 +152,7 @@ class Index:
         with self._writing() as writer:
             if replacing:
                 writer.schema = self._replacement
-            known = {} if replacing else fingerprints(self._ix)
+            known = IdTable() if replacing else fingerprints(self._ix)
             changed = tally.changed(items, known, writer, strict, progress)
             new = segments.write_segments(
                 str(self.path), self._ix.indexname, writer.schema, changed

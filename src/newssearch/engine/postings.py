@@ -28,10 +28,9 @@ Integers = npt.NDArray[np.signedinteger[Any]]  # int32 or int64, as `write_field
 
 BLOCK = 128  # postings per block, as whoosh writes them
 CHUNK_POSITIONS = 1 << 16  # positions (postings, where no positions) encoded at once
-# A block's data pickle is compressed at whoosh's own zlib level when it is at least
-# COMPRESS_FROM bytes long and comes out shorter. Measured on Reuters (1x, 133k blocks), blocks
-# below 64 bytes -- rare terms' -- gain nothing (zlib's 6 bytes of frame outweigh them) and make
-# two thirds of the calls; from 64 bytes on nearly every block shrinks, by 60% over all.
+# A block's data pickle is zlib-compressed at whoosh's level if COMPRESS_FROM bytes or more and
+# shorter so. On Reuters, blocks below 64 bytes (rare terms') are 2/3 of them and gain nothing;
+# from 64 bytes on nearly every block shrinks, by 60% in all (benchmarks/README.md).
 LEVEL = 3
 COMPRESS_FROM = 64
 

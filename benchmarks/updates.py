@@ -2,6 +2,7 @@
 queries with snippets, and adding, updating and deleting 1,000 articles in it.
 
     python benchmarks/updates.py INDEX_DIR [--corpus FILE] [--count 1000] [--reps 3]
+    python benchmarks/updates.py INDEX_DIR --first-only [--reps 7] [--against SRC]
 
 INDEX_DIR is an index built from a scale corpus (`scale_corpus.py`, then `newssearch index`),
 and is changed: each repetition adds `--count` new articles (Reuters' first ones with ids
@@ -9,6 +10,10 @@ and is changed: each repetition adds `--count` new articles (Reuters' first ones
 `--count` ids of copy 5 + rep, each one `Index.add` or `Index.delete` call in a freshly opened
 index, timed from `Index.open` to its return. `Index.open` and the first query after it are
 timed in a new process each time, after newssearch is imported. Medians of `--reps`.
+
+With `--first-only`, only `Index.open` and the first query are timed (the index is not
+changed), and with `--against SRC` (another version's `src/`, e.g. from `git archive`) runs of
+this checkout and of SRC alternate, one new process each, so that both see the same load.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import subprocess
 import sys
 import time
@@ -47,12 +53,43 @@ def shape(directory: Path) -> dict[str, float]:
     return {"documents": stats.documents, "segments": stats.segments, "mb": stats.size_bytes / MB}
 
 
-def first_query_ms(directory: Path, query: str) -> tuple[float, float]:
+def first_query_ms(directory: Path, query: str, src: Path | None = None) -> tuple[float, float]:
     """Returns the ms of `Index.open` and of the first query after it, in a new process
-    (newssearch imported before the clock starts)."""
+    (newssearch imported before the clock starts; from `src` if given)."""
     run = [sys.executable, "-c", _FIRST_QUERY, str(directory), query]
-    found = json.loads(subprocess.run(run, capture_output=True, check=True, text=True).stdout)
+    env = {**os.environ, "PYTHONPATH": str(src)} if src else None
+    done = subprocess.run(run, capture_output=True, check=True, text=True, env=env)
+    found = json.loads(done.stdout)
     return 1000 * found[0], 1000 * found[1]
+
+
+def first_only(directory: Path, reps: int, against: Path | None) -> str:
+    """Returns the medians of `Index.open` and the first query, of this checkout and (runs
+    alternating) of the code in `against`."""
+    sides: dict[str, list[tuple[float, float]]] = {"this checkout": []}
+    if against:
+        sides[str(against)] = []
+    loads = [load_average()]
+    for rep in range(reps):
+        for name in sides if rep % 2 == 0 else reversed(sides):
+            sides[name].append(
+                first_query_ms(directory, "oil", None if name == "this checkout" else against)
+            )
+    loads.append(load_average())
+    rows = [
+        [
+            name,
+            fmt(median([o for o, _ in runs]), 0),
+            fmt(median([q for _, q in runs]), 0),
+            fmt(max(q for _, q in runs), 0),
+        ]
+        for name, runs in sides.items()
+    ]
+    header = ["code", f"`Index.open` ms, median of {reps}", "first query ms", "max"]
+    return (
+        f"{directory}: `oil`, top 10 with snippets, each run a new process. "
+        f"Load {' -> '.join(loads)}.\n\n{table(header, rows)}"
+    )
 
 
 def warm_ms(directory: Path) -> dict[str, list[float]]:
@@ -89,7 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_FILE, help="Reuters JSON Lines")
     parser.add_argument("--count", type=int, default=1000, help="articles per change")
     parser.add_argument("--reps", type=int, default=3, help="repetitions (default: 3)")
+    parser.add_argument(
+        "--first-only", action="store_true", help="time only the first query after opening"
+    )
+    parser.add_argument("--against", type=Path, help="with --first-only: another src/ too")
     args = parser.parse_args(argv)
+    if args.first_only:
+        print(first_only(args.index, args.reps, args.against))
+        return 0
     loads = [load_average()]
     before = shape(args.index)
     log(f"{before['documents']:,.0f} documents, {before['segments']:.0f} segments")

@@ -233,6 +233,34 @@ def test_check_finds_what_decodes_but_disagrees(tmp_path: Path) -> None:
     )
 
 
+def test_a_commit_over_the_budget_has_its_contents_checked_where_it_matters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over EAGER_CHECK_BYTES, opening checks sizes, not contents (as Lucene's open does);
+    `check` still finds changed bytes, and so does a merge before it commits: the damage is
+    never carried into a new segment with new checksums."""
+    ix = build(tmp_path)
+    Index.open(ix).add([Document(id="new", body="a second segment")])
+    older = min(ix.glob("MAIN_*.seg"), key=lambda path: path.stat().st_mtime_ns)
+    data = bytearray(older.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    older.write_bytes(bytes(data))
+    reason = f"{older.name} does not match its checksum (its bytes have changed)"
+    storage._CHECKED.clear()
+    monkeypatch.setattr(storage, "EAGER_CHECK_BYTES", 0)
+    index = Index.open(ix)
+    assert [h.id for h in index.search("second").hits] == ["new"]
+    with pytest.raises(IndexCorruptError) as checked:
+        index.check()
+    assert str(checked.value) == damaged_message(ix, reason)
+    before = sorted(p.name for p in ix.iterdir())
+    with pytest.raises(IndexCorruptError) as merged:
+        index.optimize()
+    assert str(merged.value) == damaged_message(ix, reason)
+    assert sorted(p.name for p in ix.iterdir()) == before  # nothing committed, nothing left
+    index.close()
+
+
 def test_an_older_format_says_how_to_rebuild(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import itertools
 import random
+import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import whoosh.searching  # noqa: F401  (imported before memory is traced)
 from conftest import REUTERS, need_corpus
+from whoosh import columns as whoosh_columns
+from whoosh import fields as whoosh_fields
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
 
 from newssearch import Document, Index, PartialDate, load_documents
+from newssearch.engine import columns as ns_columns
 from newssearch.engine import merging, postings, segments
 from newssearch.engine import schema as ns_schema
 
@@ -233,6 +238,57 @@ def test_stock_whoosh_reads_every_posting(pair: tuple[Index, Index]) -> None:
                         theirs.weight(),
                         theirs.max_weight(),
                     ), (field, term)
+
+
+def test_columns_are_read_as_whoosh_reads_them(pair: tuple[Index, Index]) -> None:
+    """newssearch's own readers of the id and stored columns (offsets by numpy) give what
+    whoosh's readers give, for every document of every segment, whoever wrote it."""
+    for index in pair:
+        executor = index._current_executor()
+        for segment in executor.segments:
+            ids = segment.reader.column_reader("id")
+            for docnum in range(segment.size):
+                assert segment.ids[docnum] == ids[docnum]
+                assert segment.stored[docnum] == segment.reader.stored_fields(docnum)
+
+
+def test_columns_with_stored_offsets_are_read_as_whoosh_reads_them(tmp_path: Path) -> None:
+    """whoosh writes the offsets of a variable-length column too when it has more than
+    2**15 values (a segment `optimize` made of more documents): read here from a real whoosh
+    index whose id column stores them from three values on."""
+    folder = tmp_path / "ix"
+    folder.mkdir()
+    stored_offsets = whoosh_columns.VarBytesColumn(write_offsets_cutoff=2)
+    fields_ = whoosh_fields.Schema(
+        id=whoosh_fields.ID(stored=True, sortable=stored_offsets), body=whoosh_fields.STORED()
+    )
+    ix = whoosh_index.create_in(str(folder), fields_)
+    with ix.writer() as writer:
+        for n, body in enumerate(["one", "", "three", "a longer body, four"]):
+            writer.add_document(id=f"doc{n}", body=body)
+    with ix.reader() as reader:
+        assert reader.column_reader("id", translate=False).had_stored_offsets  # the case here
+        ids, stored = ns_columns.Ids(reader), ns_columns.Stored(reader)
+        assert [ids[d] for d in range(4)] == ["doc0", "doc1", "doc2", "doc3"]
+        assert [stored[d] for d in range(4)] == [reader.stored_fields(d) for d in range(4)]
+
+
+def test_the_first_query_does_not_copy_the_index_into_memory(
+    pair: tuple[Index, Index],
+) -> None:
+    """A segment's compound file is mapped and read a piece at a time (whoosh's own reader
+    copied every sub-file into a BytesIO when it opened the segment)."""
+    fast = pair[0]
+    index = Index.open(fast.path)
+    size = sum(f.stat().st_size for f in fast.path.glob("MAIN_*.seg"))
+    tracemalloc.start()
+    try:
+        assert index.search("oil").total > 0
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        index.close()
+    assert peak < size / 4, (peak, size)
 
 
 @pytest.mark.parametrize(

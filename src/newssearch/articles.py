@@ -52,7 +52,7 @@ def docnum(executor: Executor, doc_id: str) -> int:
 def get(executor: Executor, doc_id: str) -> Document:
     """Returns the stored Document `doc_id` (its date at its own precision); raises
     DocumentNotFoundError when no live document has that id."""
-    return stored_document(executor.searcher.stored_fields(docnum(executor, doc_id)))
+    return stored_document(executor.stored_fields(docnum(executor, doc_id)))
 
 
 def highlight(

@@ -60,7 +60,7 @@ def feedback_words(
     model: defaultdict[str, float] = defaultdict(float)
     shown: dict[str, Counter[str]] = {}  # stem -> the words found for it
     for docnum, score in zip(docnums, scores, strict=True):
-        stored = executor.searcher.stored_fields(int(docnum))
+        stored = executor.stored_fields(int(docnum))
         counts: defaultdict[str, float] = defaultdict(float)
         length = 0.0
         for text, weight in ((stored.get("title") or "", TITLE_WEIGHT), (stored.get("body"), 1.0)):

@@ -191,7 +191,7 @@ class Index:
         started = time.perf_counter()
         with self._writing() as writer:
             before = list(writer.segments)
-            final = merging.merge(str(self.path), self._ix.indexname, writer.schema, before, True)
+            final = self._merged(writer, before, True)
             if final != before:
                 writer.commit(mergetype=lambda _writer, _old: final)
             else:
@@ -397,8 +397,19 @@ class Index:
     def _commit(self, writer: Any, current: list[Any]) -> None:
         """Commits `current` (the writer's segments and its new ones, in order) once the merge
         policy (`newssearch.engine.merging`) has merged what it picks."""
-        final = merging.merge(str(self.path), self._ix.indexname, writer.schema, current, False)
+        final = self._merged(writer, current, False)
         writer.commit(mergetype=lambda _writer, _old: final)
+
+    def _merged(self, writer: Any, current: list[Any], everything: bool) -> list[Any]:
+        """Returns the segments to commit in place of `current`, as `merging.merge` merges
+        them, once the committed files of the segments it merged are found to match their
+        checksums: a merge must not carry damage into a new segment with new checksums."""
+        final = merging.merge(
+            str(self.path), self._ix.indexname, writer.schema, current, everything
+        )
+        kept = {id(segment) for segment in final}
+        self._ix.storage.check_segments([s for s in current if id(s) not in kept])
+        return final
 
 
 def _refuse_a_file(path: Path) -> None:

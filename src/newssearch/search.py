@@ -201,7 +201,7 @@ class _Ranked:
     def hit(self, i: int, snippets: bool) -> Hit:
         """Returns the Hit of the `i`th match."""
         return _hit(
-            self.executor.searcher,
+            self.executor,
             int(self.docnums[i]),
             float(self.scores[i]),
             self.tree,
@@ -304,9 +304,9 @@ def _by_id(executor: Executor, docnums: np.ndarray[Any, Any], run: list[int]) ->
 
 
 def _hit(
-    searcher: Any, docnum: int, score: float, tree: query.Node, language: str, snippets: bool
+    executor: Executor, docnum: int, score: float, tree: query.Node, language: str, snippets: bool
 ) -> Hit:
-    stored = searcher.stored_fields(docnum)
+    stored = executor.stored_fields(docnum)
     body = stored.get("body") or ""
     meta = json.loads(stored.get("meta") or "{}")
     title = " ".join((stored.get("title") or "").split())

@@ -163,7 +163,7 @@ def _surfaces(executor: Executor, stem: str) -> dict[str, float]:
     picked = docnums[np.unique(np.linspace(0, docnums.size - 1, SAMPLE_DOCS).astype(np.int64))]
     having: Counter[str] = Counter()
     for docnum in picked.tolist():
-        stored = executor.searcher.stored_fields(docnum)
+        stored = executor.stored_fields(docnum)
         text = f"{stored.get('title') or ''}\n{stored.get('body') or ''}"
         having.update({w for w in words(text) if executor.stem(w) == stem})
     return {w: n / picked.size for w, n in having.items()}

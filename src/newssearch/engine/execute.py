@@ -11,6 +11,7 @@ each two consecutive ones found as a phrase; a `Boost` multiplies its part's sco
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from itertools import islice, pairwise
 from typing import Any
 
@@ -22,7 +23,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from newssearch.analysis import stemmer
-from newssearch.engine import schema
+from newssearch.engine import columns, schema
 from newssearch.engine.phrases import exact_phrases, sloppy_phrases
 from newssearch.engine.postings_cache import Ids, Postings, PostingsCache, read_postings
 from newssearch.errors import QueryLimitError
@@ -56,7 +57,8 @@ Scores = npt.NDArray[np.float64]
 
 
 class Segment:
-    """One whoosh segment's columns as arrays, and a cache of its decoded posting lists."""
+    """One whoosh segment's columns, each read when a query first needs it, and a cache of its
+    decoded posting lists."""
 
     def __init__(self, reader: Any, offset: int, cache: PostingsCache) -> None:
         self.reader = reader
@@ -68,14 +70,33 @@ class Segment:
         self.live = np.ones(self.size, dtype=np.bool_)
         if reader.has_deletions():
             self.live[list(reader._perdoc.deleted_docs())] = False
-        self.ids = reader.column_reader("id")
-        fields = reader.schema
-        self.starts = _column(reader, "date_start", self.size, fields["date_start"].column_type)
-        self.ends = _column(reader, "date_end", self.size, fields["date_end"].column_type)
-        self.lengths = {
-            name: _LENGTHS[_column(reader, _lenfield(name), self.size, LENGTHS_COLUMN)]
+
+    @cached_property
+    def ids(self) -> columns.Ids:
+        return columns.Ids(self.reader)
+
+    @cached_property
+    def stored(self) -> columns.Stored:
+        return columns.Stored(self.reader)
+
+    @cached_property
+    def starts(self) -> Ids:
+        return self._dates("date_start")
+
+    @cached_property
+    def ends(self) -> Ids:
+        return self._dates("date_end")
+
+    @cached_property
+    def lengths(self) -> dict[str, Scores]:
+        """Returns each text field's length of every document (whoosh's quantized ones)."""
+        return {
+            name: _LENGTHS[columns.numeric(self.reader, _lenfield(name), self.size, LENGTHS_COLUMN)]
             for name in schema.TEXT_FIELDS
         }
+
+    def _dates(self, name: str) -> Ids:
+        return columns.numeric(self.reader, name, self.size, self.reader.schema[name].column_type)
 
     def postings(self, field: str, text: bytes) -> Postings | None:
         """Returns the postings of `field:text`, or None if the segment lacks the term."""
@@ -136,9 +157,18 @@ class Executor:
 
     def doc_id(self, docnum: int) -> str:
         """Returns the id of a document, by its index-wide number."""
+        segment = self._segment_of(docnum)
+        return segment.ids[docnum - segment.offset]
+
+    def stored_fields(self, docnum: int) -> dict[str, Any]:
+        """Returns the stored fields of a document, by its index-wide number."""
+        segment = self._segment_of(docnum)
+        return segment.stored[docnum - segment.offset]
+
+    def _segment_of(self, docnum: int) -> Segment:
         for segment in reversed(self.segments):
             if docnum >= segment.offset:
-                return str(segment.ids[docnum - segment.offset])
+                return segment
         raise KeyError(docnum)
 
     def check(self, tree: Node, text: str) -> None:
@@ -377,15 +407,3 @@ def _add(a: Scores | None, b: Scores | None) -> Scores | None:
     if b is None:
         return a
     return a + b
-
-
-def _column(reader: Any, name: str, size: int, column: Any) -> npt.NDArray[Any]:
-    """Returns a whole numeric column of a segment as an array, read straight from its file."""
-    perdoc = reader._perdoc
-    if not perdoc.has_column(name):
-        return np.full(size, column.default_value(), dtype=np.int64)
-    found = perdoc.column_reader(name, column)
-    raw = found._dbfile.get(found._basepos, found._count * found._fixedlen)
-    values = np.frombuffer(raw, dtype=">" + found._typecode).astype(np.int64)
-    # whoosh leaves out the trailing documents whose value is the default.
-    return np.concatenate([values, np.full(size - values.size, found._default, dtype=np.int64)])

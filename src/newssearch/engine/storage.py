@@ -6,9 +6,14 @@ commit's table of contents is renamed into place it first gets its checksum foot
 contents are fsynced, then the directory; the directory again after the rename (whoosh does
 neither). `NewsIndex` reads a table of contents by checking its footer, then parsing it with
 the allow-list unpickler (`newssearch.engine.trust`), then checking the size of every file it
-names. A writer, holding the lock, removes the files no commit references (what a killed or
-failed writer left) before it writes and after a failure, as Lucene's IndexFileDeleter does.
-The write lock is whoosh's: an fcntl lock, released by the OS when its holder dies.
+names, and, in a commit of at most EAGER_CHECK_BYTES, the contents of every file. A larger
+commit's contents are checked by `check`, before a merge commits, and when reading fails (as
+Lucene checks only headers and lengths at open): opening then costs the same at any size.
+A segment's compound file is mapped into memory and read from the mapping a piece at a time,
+never copied whole (whoosh's own reader copies it). A writer, holding the lock, removes the
+files no commit references (what a killed or failed writer left) before it writes and after a
+failure, as Lucene's IndexFileDeleter does. The write lock is whoosh's: an fcntl lock,
+released by the OS when its holder dies.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import mmap
 import os
 import shutil
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,6 +48,10 @@ from newssearch.errors import (
 )
 
 INDEXNAME = "MAIN"
+_COMPOUND = ".seg"  # a segment's files in one, whoosh's compound file
+# A commit whose files hold at most this many bytes has their contents checked when a process
+# first reads it (about 1 ms per MB); a larger commit only has its files' sizes checked then.
+EAGER_CHECK_BYTES = 64 * 1024 * 1024
 # (path, size, CRC32) of every file whose contents this process has checked or written.
 _CHECKED: set[tuple[str, int, int]] = set()
 # The files this process's writers created, by index directory: a failed writer closes them.
@@ -91,7 +101,9 @@ class NewsStorage(FileStorage):  # type: ignore[misc]
     """A whoosh FileStorage whose commits are checksummed and fsynced (see the module)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        super().__init__(str(path))
+        # Not whoosh's own mapping of a compound file, which copies each sub-file into a BytesIO
+        # as it is opened: `open_file` maps it, and its sub-files read from the mapping.
+        super().__init__(str(path), supports_mmap=False)
         self.path = Path(path)
 
     def lock(self, name: str) -> _Lock:
@@ -106,6 +118,13 @@ class NewsStorage(FileStorage):  # type: ignore[misc]
         created = super().create_file(name, *args, **kwargs)
         _OPEN.setdefault(str(self.path), weakref.WeakSet()).add(created)
         return created
+
+    def open_file(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if not name.endswith(_COMPOUND):
+            return super().open_file(name, *args, **kwargs)
+        with open(self._fpath(name), "rb") as file:  # the mapping needs no open file
+            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        return StructFile(mapped, name=name)
 
     def create_index(self, schema: Any, indexname: str = INDEXNAME, **_: Any) -> NewsIndex:
         TOC.create(self, schema, indexname)
@@ -154,8 +173,8 @@ class NewsStorage(FileStorage):  # type: ignore[misc]
 
     def read_toc(self, indexname: str = INDEXNAME) -> tuple[Any, checksums.Table]:
         """Returns the last commit's table of contents (a whoosh TOC) and its checksum table,
-        after checking its footer, the size of every file it names, and the contents of
-        those this process has not checked before."""
+        after checking its footer, the size of every file it names, and, if they hold at most
+        EAGER_CHECK_BYTES, the contents of those this process has not checked before."""
         while True:
             generation = TOC._latest_generation(self, indexname)
             if generation < 0:
@@ -169,7 +188,8 @@ class NewsStorage(FileStorage):  # type: ignore[misc]
                 if toc.generation != generation:
                     raise checksums.Damage(f"{name} says it is commit {toc.generation}")
                 checksums.check_sizes(self.path, table)
-                _check_once(self.path, table)
+                if sum(size for size, _ in table.values()) <= EAGER_CHECK_BYTES:
+                    _check_once(self.path, table)
             except (OSError, checksums.Damage) as e:
                 if TOC._latest_generation(self, indexname) != generation:
                     continue  # a writer committed meanwhile (and removed what it replaced)
@@ -189,6 +209,16 @@ class NewsStorage(FileStorage):  # type: ignore[misc]
         table = self.read_toc()[1]
         try:
             return checksums.check_contents(self.path, table)
+        except checksums.Damage as e:
+            raise damaged(self.path, str(e)) from None
+
+    def check_segments(self, segments: Iterable[Any]) -> None:
+        """Checks the files of the last commit's `segments` that this process has not checked
+        yet against their checksums; raises IndexCorruptError for the first that differs."""
+        table = self.read_toc()[1]
+        prefixes = tuple(f"{segment.segment_id()}." for segment in segments)
+        try:
+            _check_once(self.path, {n: e for n, e in table.items() if n.startswith(prefixes)})
         except checksums.Damage as e:
             raise damaged(self.path, str(e)) from None
 

@@ -85,7 +85,7 @@ class Tally:
             if item.warning:
                 self.warnings.append(f"{item.origin or item.id}: {item.warning}")
             previous = known.get(item.id)
-            if previous == item.fingerprint().encode():
+            if previous is not None and previous == item.fingerprint().encode():
                 self.unchanged += 1
             else:
                 if previous is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -126,7 +127,7 @@ class _Writers:
 
     def _start(self) -> None:
         context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(WORKERS, mp_context=context)
+        self._pool = ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_watch_parent)
         for _ in range(WORKERS):  # a pool starts a process per task submitted while none is idle
             self._pool.submit(_ready)
 
@@ -144,6 +145,17 @@ class _Writers:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _watch_parent() -> None:
+    """Has this writer process end when the process that started it does, even killed: it
+    would otherwise wait for batches forever (and hold the pipes of that process's output)."""
+
+    def watch(parent: Any) -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, args=(multiprocessing.parent_process(),), daemon=True).start()
 
 
 def _ready() -> None:

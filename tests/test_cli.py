@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT, SEED_ID, SEEDS
 
 from newssearch.cli import main
+from newssearch.cli.app import COMMANDS
 
 SEED_TITLE = (
     "The Minister of Defense of the Republic of Azerbaijan, Colonel General Zakir Hasanov has met"
@@ -177,8 +179,11 @@ def test_index_env_variable(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_every_command_has_help_and_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name, command in main.commands.items():
-        assert command.help, name
+    ctx = click.Context(main)
+    assert main.list_commands(ctx) == sorted(COMMANDS)
+    for name in main.list_commands(ctx):
+        command = main.get_command(ctx, name)
+        assert command is not None and command.help, name
         assert f"newssearch {name} " in readme, name
         for option in command.params:
             for flag in option.opts:
@@ -349,3 +354,29 @@ def test_keyword_field_option(checkout: Path) -> None:
     assert code == 0 and json.loads(out)["title"] == "<mark>Wheat</mark>"
     code, _, err = run("query", "place:usa")
     assert code == 2 and "unknown field 'place:'" in err
+
+
+def test_start_up_imports_only_what_is_used() -> None:
+    """A command's start-up loads no engine, and a writer process (which imports the fast
+    writer and the command's script again) no query side: what a process imports, it pays
+    for at every start."""
+
+    def loaded(code: str) -> set[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", f"{code}; import sys; print(' '.join(sys.modules))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return set(done.stdout.split())
+
+    cli = loaded("import newssearch.cli")
+    assert not {"whoosh", "numpy", "newssearch.index", "newssearch.search"} & cli
+    writer = loaded("import newssearch.cli, newssearch.engine.segments")
+    assert "whoosh" in writer and "newssearch.engine.segments" in writer
+    assert not {"rapidfuzz", "newssearch.search", "newssearch.query", "newssearch.index"} & writer
+    assert not {"newssearch.engine.execute", "newssearch.cli.querying"} & writer
+    import newssearch
+
+    for name in newssearch.__all__:
+        assert getattr(newssearch, name).__name__ == name

@@ -13,15 +13,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whoosh.index import LockError
 
-from newssearch import search
 from newssearch.changes import IdTable, IndexReport, MergeReport, Tally, fingerprints
 from newssearch.documents import Document, Rejected
-from newssearch.engine import merging, schema, segments, storage, verify
-from newssearch.engine.execute import Executor
+from newssearch.engine import merging, schema, segments, storage
 from newssearch.engine.postings_cache import CACHE_BYTES, PostingsCache
 from newssearch.engine.stats import IndexStats, read_stats
 from newssearch.errors import (
@@ -29,8 +27,12 @@ from newssearch.errors import (
     IndexNotFoundError,
     NewssearchError,
 )
-from newssearch.expand import Expansion
-from newssearch.results import Hit, SearchResults
+
+if TYPE_CHECKING:  # the query side is imported by the first query (indexing does without it)
+    from newssearch.engine import verify
+    from newssearch.engine.execute import Executor
+    from newssearch.expand import Expansion
+    from newssearch.results import Hit, SearchResults
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 
@@ -221,6 +223,8 @@ class Index:
         """Returns the hits for `query`, ranked, and the `facets` asked for (`tag`, `source`,
         `date`, `date:month`...) over every match (see `newssearch.search.run`); `expand=True`
         re-ranks them by pseudo-relevance feedback (see `newssearch.expand`)."""
+        from newssearch import search
+
         with self._translated():
             return search.run(
                 self._current_executor(),
@@ -255,6 +259,9 @@ class Index:
         """Yields every hit for `query` (from `offset`, at most `limit`) in the order of
         `search`, a page at a time (see `newssearch.search.stream`), all from the commit that
         was current at the call: the iterator holds its own searcher until it is exhausted."""
+        from newssearch import search
+        from newssearch.engine.execute import Executor
+
         with self._translated():
             executor = Executor(self._ix.searcher(), self._postings)
             try:
@@ -321,6 +328,8 @@ class Index:
         """Returns what was verified of the last commit: every file against its checksum, every
         segment readable, document counts agreeing, stored fields, columns and postings
         decoding. Raises IndexCorruptError naming the path and what is wrong."""
+        from newssearch.engine import verify
+
         with storage.translated(self.path):
             return verify.check(self._ix)
 
@@ -357,6 +366,8 @@ class Index:
         )
 
     def _current_executor(self) -> Executor:
+        from newssearch.engine.execute import Executor
+
         searcher = self._current_searcher()
         if self._executor is None or self._executor.searcher is not searcher:
             self._executor = Executor(searcher, self._postings)

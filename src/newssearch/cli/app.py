@@ -4,16 +4,16 @@ errors, and the first-run build of the default index from ./seeds."""
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from newssearch.changes import IndexReport
 from newssearch.dates import resolve
 from newssearch.documents import Document, Rejected, keyword_field
 from newssearch.errors import (
@@ -24,10 +24,28 @@ from newssearch.errors import (
     NewssearchError,
     QuerySyntaxError,
 )
-from newssearch.index import Index
-from newssearch.readers import input_size, load_documents
+
+if TYPE_CHECKING:
+    from newssearch.changes import IndexReport
+    from newssearch.index import Index
 
 DEFAULT_SEEDS = Path("seeds")
+
+# Each command and the module of `newssearch.cli` that defines it, imported when the command
+# is run or listed (click's lazy subcommands): a command pays only for its own imports, and
+# the writer's worker processes, which import the `newssearch` script again, pay for none.
+COMMANDS = {
+    "check": "maintenance",
+    "delete": "indexing",
+    "index": "indexing",
+    "optimize": "maintenance",
+    "query": "querying",
+    "serve": "serving",
+    "show": "exploring",
+    "similar": "exploring",
+    "stats": "indexing",
+    "syntax": "syntax",
+}
 
 
 def default_index() -> str:
@@ -45,11 +63,20 @@ index_option = click.option(
 
 
 class _Group(click.Group):
-    """Turns every NewssearchError into one line on stderr and a non-zero exit status.
+    """Turns every NewssearchError into one line on stderr and a non-zero exit status; loads
+    each command from its module (COMMANDS) when it is first asked for.
 
     The status is 2 for a malformed query, else 1 — or what a command put in
     `ctx.meta["newssearch.error_status"]` (`query --exit-code`: 2 for every error).
     """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            importlib.import_module(f"newssearch.cli.{COMMANDS[cmd_name]}")  # registers it
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -77,6 +104,9 @@ def run_index(
     lenient_dates: bool = False,
     keyword_fields: tuple[str, ...] = (),
 ) -> IndexReport:
+    from newssearch.index import Index
+    from newssearch.readers import input_size, load_documents
+
     try:
         index = Index.open(index_dir)
         # Specs are compared as the fields they make: `places` and `place=places` are one.
@@ -188,6 +218,8 @@ to_option = click.option(
 
 def open_or_build(index_dir: str) -> Index:
     """Returns the index; on first use of the default index, builds it from ./seeds first."""
+    from newssearch.index import Index
+
     try:
         return Index.open(index_dir)
     except IndexNotFoundError:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 from array import array
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from newssearch.engine.storage import NewsStorage
 
 BATCH_DOCUMENTS = 5_000
 BATCH_BYTES = 8_000_000
+WARM_DOCUMENTS = 1_000  # read before the writer processes are started (see write_segments)
 WORKERS = min(2, os.cpu_count() or 1)
 
 
@@ -80,28 +82,85 @@ def write_segments(
     """Returns the new (uncommitted) whoosh segments holding `documents`.
 
     Input that fits one batch is written in this process. Otherwise batches go to WORKERS
-    processes, started as soon as the first batch is full, with at most two batches per
-    worker in flight.
+    processes, with at most two batches per worker in flight. The processes are started once
+    WARM_DOCUMENTS have been read, so that they start up while the first batch is read.
     """
-    chunks = batches(documents, WORKERS)
-    first = next(chunks, None)
-    if first is None:
-        return []
-    if WORKERS < 2 or not _full(len(first), sum(map(_text_size, first))):
-        return [
-            write_segment(directory, indexname, index_schema, batch) for batch in (first, *chunks)
-        ]
-    # spawn, not fork: forking a process that may hold threads can deadlock.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
-        pending = [pool.submit(write_segment, directory, indexname, index_schema, first)]
+    writers = _Writers()
+    try:
+        chunks = batches(writers.started_after(documents, WARM_DOCUMENTS), WORKERS)
+        first = next(chunks, None)
+        if first is None:
+            return []
+        if WORKERS < 2 or not _full(len(first), sum(map(_text_size, first))):
+            writers.close(wait=False)  # input this small is written here, while they stop
+            return [
+                write_segment(directory, indexname, index_schema, batch)
+                for batch in (first, *chunks)
+            ]
+        pending = [writers.submit(directory, indexname, index_schema, first)]
         done: list[Any] = []
         for batch in chunks:
             if len(pending) >= 2 * WORKERS:
                 done.append(pending.pop(0).result())
-            pending.append(pool.submit(write_segment, directory, indexname, index_schema, batch))
-        done += [future.result() for future in pending]
-    return done
+            pending.append(writers.submit(directory, indexname, index_schema, batch))
+        return done + [future.result() for future in pending]
+    finally:
+        writers.close()
+
+
+class _Writers:
+    """The WORKERS processes that write batches, started on demand, ready before they are used.
+
+    spawn, not fork: forking a process that may hold threads can deadlock. A spawned process
+    imports what it runs (this module, not the query side) and the main module again (the
+    `newssearch` command's, which imports its commands only when they run).
+    """
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+
+    def started_after(self, documents: Iterable[Document], count: int) -> Iterator[Document]:
+        """Yields `documents`, starting the processes after the first `count` (if WORKERS > 1)."""
+        for n, doc in enumerate(documents, start=1):
+            if n == count and WORKERS > 1:
+                self._start()
+            yield doc
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_watch_parent)
+        for _ in range(WORKERS):  # a pool starts a process per task submitted while none is idle
+            self._pool.submit(_ready)
+
+    def submit(
+        self, directory: str, indexname: str, index_schema: Any, documents: list[Document]
+    ) -> Future[Any]:
+        if self._pool is None:
+            self._start()
+        assert self._pool is not None
+        return self._pool.submit(write_segment, directory, indexname, index_schema, documents)
+
+    def close(self, wait: bool = True) -> None:
+        """Stops the processes (`wait`: until they have); batches not yet written are
+        cancelled (after an error)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _watch_parent() -> None:
+    """Has this writer process end when the process that started it does, even killed: it
+    would otherwise wait for batches forever (and hold the pipes of that process's output)."""
+
+    def watch(parent: Any) -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, args=(multiprocessing.parent_process(),), daemon=True).start()
+
+
+def _ready() -> None:
+    """Does nothing, in a writer process: run once in each, it has them start at once."""
 
 
 def write_segment(

@@ -90,8 +90,9 @@ def summary(
             "process.",
             "",
             table(header, rows),
+            "",
             *(
-                f"Whole `index` process, {size['docs']:,} articles: "
+                f"- Whole `index` process, {size['docs']:,} articles: "
                 + index_process.ratio_line(size)
                 for size in (process_report["sizes"] if process_report else [])
             ),

@@ -2,11 +2,14 @@
 
     python benchmarks/growth.py [--corpus PATH] [--growth 0.125,0.25,0.5,1,2,4 | archive]
                                 [--growth-engines newssearch,whoosh-mp,fts5,tantivy]
-                                [--reps 3] [--cold-reps 3] [--out benchmarks/results]
+                                [--scale-file OUT.jsonl.gz] [--reps 3] [--cold-reps 3]
+                                [--out benchmarks/results]
 
 At each scale every engine builds once, in its own process (a prefix of the corpus below 1x;
 above, the corpus again as scale-corpus copies: ids `{id}~{k}`, dates k years on, 2% of words
-swapped, see `_corpora.scaled_articles`), then answers the query list warm (`--reps` timed
+swapped, see `_corpora.scaled_articles`; made while the engine reads them, or read from
+`--scale-file`, a file `scale_corpus.py` wrote with as many copies or more, which holds the
+same records and spares every build the copying), then answers the query list warm (`--reps` timed
 passes, top 10 with snippets) and cold (`cold.py`, `--cold-reps` processes per query type);
 the index is then deleted. By default every engine runs, except plain whoosh in one process
 beyond 1x and whoosh procs=2 beyond 4x (`SLOW`: the output says where and why they stopped);
@@ -85,6 +88,8 @@ def measure_point(
         built = run_child("build", engine, corpus, directory, "--docs", docs)
         if "unavailable" in built:
             return {"engine": engine, "scale": scale, "skipped": built["unavailable"]}
+        if built["docs"] < docs:
+            log(f"  {scale:g}× {engine}: {corpus} held only {built['docs']:,} of {docs:,}")
         answered = summarize(query_index(engine, directory, reps))
         cold = measure_cold({engine: directory}, cold_reps).get(engine) if cold_reps else None
     finally:
@@ -153,14 +158,17 @@ def measure(
     out: Path,
     known: Sequence[Point] = (),
     cold_reps: int = COLD_REPS,
+    scale_file: Path | None = None,
 ) -> dict[str, Any]:
-    """Returns every (engine, scale) point; those in `known` are taken as they are."""
+    """Returns every (engine, scale) point; those in `known` are taken as they are. Above 1x
+    the articles come from `scale_file` when given (its first records are the same)."""
     size = count_articles(corpus)
     have = {(p["engine"], p["scale"]): p for p in known}
     points: list[Point] = []
     skipped: dict[str, str] = {}
     for scale in scales:
         docs = round(size * scale)
+        source = scale_file if scale_file is not None and scale > 1 else corpus
         for engine in engines:
             if engine in skipped:
                 continue
@@ -172,7 +180,7 @@ def measure(
                 points.append(have[(engine, scale)])
                 continue
             try:
-                point = measure_point(engine, corpus, docs, scale, reps, cold_reps, out)
+                point = measure_point(engine, source, docs, scale, reps, cold_reps, out)
             except ChildFailedError as error:
                 point = {"engine": engine, "scale": scale, "skipped": f"failed: {error}"}
             if "skipped" in point:
@@ -187,6 +195,7 @@ def measure(
     return {
         "corpus": str(corpus),
         "articles": size,
+        "scale_file": str(scale_file) if scale_file else None,
         "scales": scales,
         "reps": reps,
         "cold_reps": cold_reps,
@@ -224,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cold-reps", type=int, default=COLD_REPS, help="cold processes per query type"
     )
+    parser.add_argument(
+        "--scale-file", type=Path, help="scale_corpus.py output to read copies from"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results and indexes")
     args = parser.parse_args(argv)
     corpus = corpus_or_exit(args.corpus, "growth.py")
@@ -232,7 +244,14 @@ def main(argv: list[str] | None = None) -> int:
     engines = engine_list(args.growth_engines) if explicit else list(ENGINE_ORDER)
     scales = scales_list(args.growth)
     report = measure(
-        corpus, scales, engines, explicit, args.reps, args.out, cold_reps=args.cold_reps
+        corpus,
+        scales,
+        engines,
+        explicit,
+        args.reps,
+        args.out,
+        cold_reps=args.cold_reps,
+        scale_file=args.scale_file,
     )
     text = save(report, args.out)
     print(text + f"\n\nMachine: {machine()}. Code: {pinned}.")

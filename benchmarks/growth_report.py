@@ -93,7 +93,13 @@ def markdown(report: dict[str, Any]) -> str:
         "## Growth",
         "",
         f"{report['corpus']} at {', '.join(f'{s:g}×' for s in report['scales'])} "
-        f"({report['articles']:,} articles at 1×; copies get new ids): one build per point, "
+        f"({report['articles']:,} articles at 1×; copies get new ids, "
+        + (
+            f"read from {report['scale_file']}"
+            if report.get("scale_file")
+            else "made while each engine reads them, so in its build time"
+        )
+        + "): one build per point, "
         f"then the query list warm ({report['reps']} passes, top 10 with snippets) and cold "
         f"({report.get('cold_reps', 0)} processes per query type). Engines: {policy}."
         + (

@@ -3,6 +3,7 @@
     python benchmarks/run.py [--corpus PATH] [--reps 3] [--query-reps 5] [--cold-reps 3]
                              [--process-reps 3] [--process-docs 10000]
                              [--growth 0.125,0.25,0.5,1,2,4 | archive] [--growth-engines LIST]
+                             [--scale-file OUT.jsonl.gz]
                              [--engines newssearch,whoosh,whoosh-mp,fts5,tantivy]
                              [--out benchmarks/results]
 
@@ -113,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--growth", default=",".join(f"{s:g}" for s in growth.DEFAULT_SCALES))
     parser.add_argument("--growth-engines", help="comma-separated; run at every scale")
     parser.add_argument("--growth-reps", type=int, default=3, help="timed query passes")
+    parser.add_argument("--scale-file", type=Path, help="scale_corpus.py output for growth")
     parser.add_argument("--engines", default=",".join(ENGINE_ORDER), help="comma-separated")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results and indexes")
     args = parser.parse_args(argv)
@@ -163,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             args.out,
             known,
             cold_reps=args.cold_reps,
+            scale_file=args.scale_file,
         )
         parts.append(growth.save(report, args.out))
         versions += [p["version"] for p in report["points"] if p["engine"] == "newssearch"]

@@ -65,12 +65,12 @@ def engine_list(text: str) -> list[str]:
 
 
 def run_child(*args: str | Path | float) -> Result:
-    """Returns the JSON that `engines.py ARGS...` prints, run as its own process.
+    """Returns the JSON that `engine_child.py ARGS...` prints, run as its own process.
 
     While it runs, the RSS of the child and all its descendants is summed every 0.1 s;
     the largest sum is added to the result as `tree_rss_kib`.
     """
-    command = [sys.executable, str(HERE / "engines.py"), *map(str, args)]
+    command = [sys.executable, str(HERE / "engine_child.py"), *map(str, args)]
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         child = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True)
         peak = 0

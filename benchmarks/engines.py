@@ -1,32 +1,25 @@
-"""One small adapter per engine, and the child process that builds or queries one index.
+"""One small adapter per engine: build an index, open it, answer the neutral queries.
 
-    python benchmarks/engines.py build ENGINE CORPUS INDEX_DIR [--docs N]
-    python benchmarks/engines.py query ENGINE INDEX_DIR [--reps 5]
-
-Both print one JSON object on stdout. `build` indexes the first N articles of CORPUS (the
-corpus repeated with new ids when N is larger) and reports seconds, index size and this
-process's peak RSS; `query` runs the fixed query list warm and reports each execution's time.
 Every engine indexes the same thing: stemmed title and body with positions, stored id, title
 and body, and the date (newssearch its own way; the others as UTC seconds in an integer field).
+Each answers the top 10 with or without snippets, the way its users would ask for them:
+newssearch `search(q, limit=10)` (snippets on, its default), whoosh `Hit.highlights("body")`,
+FTS5 `snippet()` of the body, tantivy `SnippetGenerator` on the body. `engine_child.py` runs
+them in a process of their own.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import resource
-import shutil
 import sqlite3
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from _common import ENGINE_LABELS, source_digest
-from _corpora import Article, date_seconds, read_articles, scaled_articles
-from _queries import QUERIES, Query
+from _common import source_digest
+from _corpora import Article, date_seconds
+from _queries import Query
 
 TITLE_WEIGHT = 2.0  # newssearch's own title weight, given to the engines that take one
 
@@ -60,8 +53,9 @@ class Engine:
     def open(self, directory: Path) -> None:
         raise NotImplementedError
 
-    def top10(self, query: Query) -> list[str]:
-        """Returns the ids of the best 10 hits (for a date-only query: any 10 matches)."""
+    def top10(self, query: Query, snippets: bool) -> list[str]:
+        """Returns the ids of the best 10 hits (for a date-only query: any 10 matches), with
+        their snippets made when `snippets` is true."""
         raise NotImplementedError
 
     def total(self, query: Query) -> int:
@@ -70,7 +64,7 @@ class Engine:
 
 
 class Newssearch(Engine):
-    settings = "`Index.create`, `index.add(Document...)`; `search(q, limit=10, snippets=False)`"
+    settings = "`Index.create`, `index.add(Document...)`; `search(q, limit=10, snippets=...)`"
 
     def __init__(self) -> None:
         try:
@@ -106,8 +100,8 @@ class Newssearch(Engine):
     def open(self, directory: Path) -> None:
         self.index = self.ns.Index.open(directory / "index")
 
-    def top10(self, query: Query) -> list[str]:
-        return [hit.id for hit in self.index.search(query.label, limit=10, snippets=False).hits]
+    def top10(self, query: Query, snippets: bool) -> list[str]:
+        return [hit.id for hit in self.index.search(query.label, limit=10, snippets=snippets).hits]
 
     def total(self, query: Query) -> int:
         return int(self.index.search(query.label, limit=1, snippets=False).total)
@@ -124,7 +118,10 @@ class Whoosh(Engine):
 
         self.procs = procs
         writer = "default writer" if procs == 1 else f"writer(procs={procs}, multisegment=True)"
-        self.settings = f"StemmingAnalyzer, {writer}, MultifieldParser + NumericRange"
+        self.settings = (
+            f"StemmingAnalyzer, {writer}, MultifieldParser + NumericRange; `~N` as slop N + 1 "
+            "(whoosh counts positions, not words between); snippets `Hit.highlights('body')`"
+        )
         stem = analysis.StemmingAnalyzer()
         self.schema = fields.Schema(
             id=fields.ID(stored=True, unique=True),
@@ -165,14 +162,20 @@ class Whoosh(Engine):
         from whoosh import query as wq
 
         parts = []
-        if query.words:
+        if query.op == "near":  # whoosh's slop is the distance in positions: words between + 1
+            parts.append(self.parser.parse(f'"{" ".join(query.words)}"~{query.slop + 1}'))
+        elif query.words:
             parts.append(self.parser.parse(query.words_text))
         if query.dates:
             parts.append(wq.NumericRange("date", *query.seconds))
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
-    def top10(self, query: Query) -> list[str]:
-        return [hit["id"] for hit in self.searcher.search(self._query(query), limit=10)]
+    def top10(self, query: Query, snippets: bool) -> list[str]:
+        hits = self.searcher.search(self._query(query), limit=10)
+        if snippets:
+            for hit in hits:
+                hit.highlights("body")
+        return [hit["id"] for hit in hits]
 
     def total(self, query: Query) -> int:
         # With a limit, len(results) can undercount (WHOOSH-NOTES.md); collecting all cannot.
@@ -182,7 +185,8 @@ class Whoosh(Engine):
 class Fts5(Engine):
     settings = (
         "fts5(title, body, tokenize='porter unicode61') + a table (id, date) with an index "
-        "on date; bm25(fts, 2, 1); one transaction"
+        "on date; bm25(fts, 2, 1); one transaction; `~N` as NEAR(..., N) (in any order); "
+        "snippets `snippet(fts, 1, ...)` of the body"
     )
 
     def __init__(self) -> None:
@@ -223,11 +227,17 @@ class Fts5(Engine):
         # Quoted, every word is a plain string to FTS5 whatever its spelling.
         if query.op == "phrase":
             text = '"' + " ".join(query.words) + '"'
+        elif query.op == "near":
+            text = "NEAR(" + " ".join(f'"{word}"' for word in query.words) + f", {query.slop})"
+        elif query.op == "prefix":
+            text = f'"{query.words[0]}" *'
         else:
             text = f" {query.op.upper()} ".join(f'"{word}"' for word in query.words)
         return f'{text} NOT "{query.exclude}"' if query.exclude else text
 
-    def _sql(self, query: Query, count: bool) -> tuple[str, tuple[Any, ...]]:
+    def _sql(
+        self, query: Query, count: bool, snippets: bool = False
+    ) -> tuple[str, tuple[Any, ...]]:
         if not query.words:
             what = "count(*)" if count else "id"
             return f"SELECT {what} FROM docs WHERE date BETWEEN ? AND ? LIMIT ?", (
@@ -243,15 +253,17 @@ class Fts5(Engine):
                 f"SELECT count(*) FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE {where}",
                 params,
             )
+        snippet = ", snippet(fts, 1, '<b>', '</b>', '…', 20)" if snippets else ""
         sql = (
-            f"SELECT d.id FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE {where} "
+            f"SELECT d.id{snippet} FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE {where} "
             f"ORDER BY bm25(fts, {TITLE_WEIGHT}, 1.0) LIMIT 10"
         )
         return sql, params
 
-    def top10(self, query: Query) -> list[str]:
+    def top10(self, query: Query, snippets: bool) -> list[str]:
         assert self.db is not None
-        return [doc_id for (doc_id,) in self.db.execute(*self._sql(query, count=False))]
+        rows = self.db.execute(*self._sql(query, count=False, snippets=snippets))
+        return [row[0] for row in rows]
 
     def total(self, query: Query) -> int:
         assert self.db is not None
@@ -261,7 +273,8 @@ class Fts5(Engine):
 class Tantivy(Engine):
     settings = (
         "en_stem, integer fast field for the date + range_query; default writer "
-        "(128 MB heap, threads chosen by tantivy); top 10 without count"
+        "(128 MB heap, threads chosen by tantivy); top 10 without count; prefix as "
+        "`regex_query` `word.*` on title and body; snippets `SnippetGenerator` on the body"
     )
 
     def __init__(self) -> None:
@@ -300,9 +313,11 @@ class Tantivy(Engine):
     def _query(self, query: Query) -> Any:
         tantivy = self.tantivy
         parts = []
-        if query.words:
-            if query.op == "phrase":
-                text = '"' + " ".join(query.words) + '"'
+        if query.op == "prefix":
+            parts.append(self._prefix(query.words[0]))
+        elif query.words:
+            if query.op in ("phrase", "near"):
+                text = query.words_text
             elif query.op == "and" or query.exclude:
                 text = " ".join(f"+{word}" for word in query.words)
             else:
@@ -318,9 +333,28 @@ class Tantivy(Engine):
             return parts[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, part) for part in parts])
 
-    def top10(self, query: Query) -> list[str]:
-        hits = self.searcher.search(self._query(query), 10, count=False).hits
-        return [self.searcher.doc(address).get_first("id") for _, address in hits]
+    def _prefix(self, word: str) -> Any:
+        tantivy = self.tantivy
+        title = tantivy.Query.regex_query(self.schema, "title", f"{word}.*")
+        body = tantivy.Query.regex_query(self.schema, "body", f"{word}.*")
+        return tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, tantivy.Query.boost_query(title, TITLE_WEIGHT)),
+                (tantivy.Occur.Should, body),
+            ]
+        )
+
+    def top10(self, query: Query, snippets: bool) -> list[str]:
+        parsed = self._query(query)
+        hits = self.searcher.search(parsed, 10, count=False).hits
+        docs = [self.searcher.doc(address) for _, address in hits]
+        if snippets:
+            generator = self.tantivy.SnippetGenerator.create(
+                self.searcher, parsed, self.schema, "body"
+            )
+            for doc in docs:
+                generator.snippet_from_doc(doc).to_html()
+        return [doc.get_first("id") for doc in docs]
 
     def total(self, query: Query) -> int:
         return int(self.searcher.search(self._query(query), 1, count=True).count)
@@ -342,109 +376,3 @@ def make(name: str) -> Engine:
     except KeyError:
         raise EngineUnavailableError(f"unknown engine {name!r}") from None
     return factory()
-
-
-def directory_bytes(directory: Path) -> int:
-    """Returns the size of every file under `directory`."""
-    return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
-
-
-def peak_rss_kib() -> tuple[int, int]:
-    """Returns the peak RSS of this process and of its largest finished child, in KiB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return own, children
-
-
-def build(name: str, corpus: Path, directory: Path, docs: int | None) -> dict[str, Any]:
-    """Returns what building `docs` articles of `corpus` (None: all of it, once) took."""
-    engine = make(name)
-    version = engine.version()
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
-    counted = read_articles(corpus) if docs is None else scaled_articles(corpus, docs)
-    text_bytes = 0
-
-    def articles() -> Iterator[Article]:
-        nonlocal text_bytes
-        for article in counted:
-            text_bytes += article.text_bytes
-            yield article
-
-    rss_before, _ = peak_rss_kib()
-    started = time.perf_counter()
-    indexed = engine.build(articles(), directory)
-    seconds = time.perf_counter() - started
-    rss, rss_children = peak_rss_kib()
-    return {
-        "engine": name,
-        "label": ENGINE_LABELS[name],
-        "settings": engine.settings,
-        "docs": indexed,
-        "text_bytes": text_bytes,
-        "seconds": seconds,
-        "index_bytes": directory_bytes(directory),
-        "rss_kib": rss,
-        "version": version,
-        "rss_workers_kib": rss_children,
-        "rss_before_kib": rss_before,
-    }
-
-
-def query(name: str, directory: Path, reps: int) -> dict[str, Any]:
-    """Returns per query its total hits and the ms of each of `reps` warm executions."""
-    engine = make(name)
-    version = engine.version()
-    engine.open(directory)
-    totals = []
-    for item in QUERIES:  # warm-up: every query once, untimed; the exact count besides
-        engine.top10(item)
-        totals.append(engine.total(item))
-    times: list[list[float]] = [[] for _ in QUERIES]
-    for _ in range(reps):
-        for number, item in enumerate(QUERIES):
-            started = time.perf_counter()
-            engine.top10(item)
-            times[number].append((time.perf_counter() - started) * 1000)
-    return {
-        "engine": name,
-        "label": ENGINE_LABELS[name],
-        "settings": engine.settings,
-        "version": version,
-        "queries": [
-            {"type": item.type, "query": item.label, "total": total, "ms": ms}
-            for item, total, ms in zip(QUERIES, totals, times, strict=True)
-        ],
-    }
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build or query one engine's index (child).")
-    commands = parser.add_subparsers(dest="command", required=True)
-    build_parser = commands.add_parser("build", help="index a corpus, report time/size/RSS")
-    build_parser.add_argument("engine", choices=sorted(ENGINES))
-    build_parser.add_argument("corpus", type=Path)
-    build_parser.add_argument("directory", type=Path)
-    build_parser.add_argument(
-        "--docs", type=int, help="articles to index (default: the corpus once)"
-    )
-    query_parser = commands.add_parser("query", help="run the query list warm, report times")
-    query_parser.add_argument("engine", choices=sorted(ENGINES))
-    query_parser.add_argument("directory", type=Path)
-    query_parser.add_argument("--reps", type=int, default=5)
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "build":
-            result = build(args.engine, args.corpus, args.directory, args.docs)
-        else:
-            result = query(args.engine, args.directory, args.reps)
-    except EngineUnavailableError as error:
-        print(json.dumps({"engine": args.engine, "unavailable": str(error)}))
-        return 0
-    print(json.dumps(result))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,24 +1,27 @@
-"""Growth: docs/s, index size, peak RSS and query p50 as the corpus grows, engines side by side.
+"""Growth: docs/s, index size, peak RSS and query p95, warm and cold, as the corpus grows.
 
-    python benchmarks/growth.py [--corpus PATH] [--growth 0.125,0.25,0.5,1,2,4]
+    python benchmarks/growth.py [--corpus PATH] [--growth 0.125,0.25,0.5,1,2,4 | archive]
                                 [--growth-engines newssearch,whoosh-mp,fts5,tantivy]
-                                [--reps 3] [--out benchmarks/results]
+                                [--scale-file OUT.jsonl.gz] [--reps 3] [--cold-reps 3]
+                                [--out benchmarks/results]
 
 At each scale every engine builds once, in its own process (a prefix of the corpus below 1x;
 above, the corpus again as scale-corpus copies: ids `{id}~{k}`, dates k years on, 2% of words
-swapped, see `_corpora.scaled_articles`), then answers the query list warm with
-`--reps` timed passes; the index is then deleted. By default every engine runs, except plain
-whoosh in one process beyond 1x (4x Reuters takes it several minutes) and whoosh procs=2
-beyond 4x; naming engines with `--growth-engines` runs exactly those at every scale.
-`--growth archive` is 1x, 4x and 16x (345,232 articles at 16x: tens of minutes in all).
-Writes OUT/growth.md, growth.json and growth.png, including the memory check: newssearch's
-peak RSS at 4x over 1x, at most 1.5.
+swapped, see `_corpora.scaled_articles`; made while the engine reads them, or read from
+`--scale-file`, a file `scale_corpus.py` wrote with as many copies or more, which holds the
+same records and spares every build the copying), then answers the query list warm (`--reps` timed
+passes, top 10 with snippets) and cold (`cold.py`, `--cold-reps` processes per query type);
+the index is then deleted. By default every engine runs, except plain whoosh in one process
+beyond 1x and whoosh procs=2 beyond 4x (`SLOW`: the output says where and why they stopped);
+naming engines with `--growth-engines` runs exactly those at every scale. `--growth archive`
+is 1x, 4x, 16x and 48x (1.04 M articles at 48x: hours with every engine on 2 cores).
+Writes OUT/growth.md, growth.json and growth.png (`growth_report.py`), including the memory
+check: newssearch's peak RSS at the largest scale over 1x, at most 1.2 (reported, never failed).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import shutil
 import sys
 from collections.abc import Sequence
@@ -33,36 +36,30 @@ from _common import (
     ChildFailedError,
     corpus_or_exit,
     engine_list,
-    fmt,
     log,
     machine,
     pin_newssearch,
     run_child,
-    table,
-    write,
 )
 from _corpora import count_articles
+from cold import COLD_REPS, measure_cold
+from growth_report import save
 from index_speed import total_rss_kib
 from query_speed import query_index, summarize
 
 DEFAULT_SCALES = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0)
-ARCHIVE_SCALES = (1.0, 4.0, 16.0)  # `--growth archive`: tens of minutes with every engine
-# Up to which scale an engine runs unless `--growth-engines` names it: plain whoosh in one
-# process takes minutes at 4x, whoosh procs=2 some 20 minutes at 16x.
-SLOW = {"whoosh": 1.0, "whoosh-mp": 4.0}
-MEMORY_LIMIT = 1.5
-# What the growth table and plot show per scale: key, title, decimals in the table.
-METRICS = (
-    ("docs_per_s", "indexing, docs/s", 0),
-    ("index_mb", "index size, MB", 1),
-    ("rss_mb", "peak RSS while indexing, MB (all processes)", 0),
-    ("query_p50", "query p50, ms (all types, top 10, warm)", 2),
-)
+ARCHIVE_SCALES = (1.0, 4.0, 16.0, 48.0)  # `--growth archive`
+# Up to which scale an engine runs unless `--growth-engines` names it, and why it stops there.
+SLOW = {
+    "whoosh": (1.0, "plain whoosh in one process takes minutes at 4×"),
+    "whoosh-mp": (4.0, "whoosh procs=2 takes some 20 minutes at 16× and over an hour at 48×"),
+}
+MEMORY_LIMIT = 1.2  # issue 9: peak RSS at the largest scale at most 1.2x the 1x peak
 Point = dict[str, Any]
 
 
 def scales_list(text: str) -> list[float]:
-    """Returns the scales of `--growth`: numbers (`0.5,1,4`), or `archive` for 1, 4 and 16."""
+    """Returns the scales of `--growth`: numbers (`0.5,1,4`), or `archive` for 1, 4, 16, 48."""
     if text.strip() == "archive":
         return list(ARCHIVE_SCALES)
     try:
@@ -74,20 +71,27 @@ def scales_list(text: str) -> list[float]:
     return scales
 
 
-def engines_at(scale: float, engines: list[str], explicit: bool) -> list[str]:
-    return [e for e in engines if explicit or scale <= SLOW.get(e, math.inf)]
+def stopped(engine: str, scale: float, explicit: bool) -> str | None:
+    """Returns why `engine` does not run at `scale` by default, or None when it runs."""
+    if explicit or engine not in SLOW or scale <= SLOW[engine][0]:
+        return None
+    last, reason = SLOW[engine]
+    return f"stopped after {last:g}×: {reason} (name it in --growth-engines to run it)"
 
 
 def measure_point(
-    engine: str, corpus: Path, docs: int, scale: float, reps: int, out: Path
+    engine: str, corpus: Path, docs: int, scale: float, reps: int, cold_reps: int, out: Path
 ) -> Point:
-    """Returns one engine's figures at one scale: one build, then the query list."""
+    """Returns one engine's figures at one scale: one build, the query list warm and cold."""
     directory = out / "indexes" / "growth" / engine
     try:
         built = run_child("build", engine, corpus, directory, "--docs", docs)
         if "unavailable" in built:
             return {"engine": engine, "scale": scale, "skipped": built["unavailable"]}
+        if built["docs"] < docs:
+            log(f"  {scale:g}× {engine}: {corpus} held only {built['docs']:,} of {docs:,}")
         answered = summarize(query_index(engine, directory, reps))
+        cold = measure_cold({engine: directory}, cold_reps).get(engine) if cold_reps else None
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     return {
@@ -101,8 +105,21 @@ def measure_point(
         "rss_mb": total_rss_kib(built) * MIB_PER_KIB,
         "rss_main_mb": built["rss_kib"] * MIB_PER_KIB,
         "version": built["version"],
+        **latency_fields(answered, cold),
+    }
+
+
+def latency_fields(answered: dict[str, Any], cold: dict[str, Any] | None) -> Point:
+    """Returns a point's query figures: warm p50/p95 over all types and p95 per type (top 10
+    with snippets), p95 without snippets, and the cold medians (None when not run)."""
+    return {
         "query_p50": answered["all"]["p50"],
         "query_p95": answered["all"]["p95"],
+        "query_p95_plain": answered["all_plain"]["p95"],
+        "type_p95": {kind: stats["p95"] for kind, stats in answered["types"].items()},
+        "cold_open": cold["open_p50"] if cold else None,
+        "cold_first": cold["first_p50"] if cold else None,
+        "cold_first_p95": cold["first_p95"] if cold else None,
     }
 
 
@@ -111,7 +128,8 @@ def points_from(index_report: dict[str, Any], query_report: dict[str, Any]) -> l
     points = []
     for engine, row in index_report["engines"].items():
         if engine in query_report["engines"]:
-            latency = query_report["engines"][engine]["all"]
+            answered = query_report["engines"][engine]
+            cold = query_report.get("cold", {}).get(engine)
             points.append(
                 {
                     "engine": engine,
@@ -124,8 +142,7 @@ def points_from(index_report: dict[str, Any], query_report: dict[str, Any]) -> l
                     "rss_mb": row["rss_mb"],
                     "rss_main_mb": row["rss_main_mb"],
                     "version": row["versions"][-1],
-                    "query_p50": latency["p50"],
-                    "query_p95": latency["p95"],
+                    **latency_fields(answered, cold),
                     "reused": True,
                 }
             )
@@ -140,22 +157,30 @@ def measure(
     reps: int,
     out: Path,
     known: Sequence[Point] = (),
+    cold_reps: int = COLD_REPS,
+    scale_file: Path | None = None,
 ) -> dict[str, Any]:
-    """Returns every (engine, scale) point; those in `known` are taken as they are."""
+    """Returns every (engine, scale) point; those in `known` are taken as they are. Above 1x
+    the articles come from `scale_file` when given (its first records are the same)."""
     size = count_articles(corpus)
     have = {(p["engine"], p["scale"]): p for p in known}
     points: list[Point] = []
     skipped: dict[str, str] = {}
     for scale in scales:
         docs = round(size * scale)
-        for engine in engines_at(scale, engines, explicit):
+        source = scale_file if scale_file is not None and scale > 1 else corpus
+        for engine in engines:
             if engine in skipped:
+                continue
+            reason = stopped(engine, scale, explicit)
+            if reason is not None:
+                skipped[engine] = reason
                 continue
             if (engine, scale) in have:
                 points.append(have[(engine, scale)])
                 continue
             try:
-                point = measure_point(engine, corpus, docs, scale, reps, out)
+                point = measure_point(engine, source, docs, scale, reps, cold_reps, out)
             except ChildFailedError as error:
                 point = {"engine": engine, "scale": scale, "skipped": f"failed: {error}"}
             if "skipped" in point:
@@ -165,23 +190,25 @@ def measure(
             points.append(point)
             log(
                 f"  {scale:g}× {engine}: {point['docs']:,} docs in {point['seconds']:.1f} s, "
-                f"{point['index_mb']:.0f} MB, query p50 {point['query_p50']:.2f} ms"
+                f"{point['index_mb']:.0f} MB, query p95 {point['query_p95']:.2f} ms"
             )
     return {
         "corpus": str(corpus),
         "articles": size,
+        "scale_file": str(scale_file) if scale_file else None,
         "scales": scales,
         "reps": reps,
+        "cold_reps": cold_reps,
         "explicit_engines": explicit,
         "points": points,
         "skipped": skipped,
-        "memory": memory_check(points),
+        "memory": {engine: memory_check(points, engine) for engine in engines},
     }
 
 
-def memory_check(points: list[Point]) -> dict[str, Any] | None:
-    """Returns newssearch's peak RSS at its largest scale over 1x, or None without both."""
-    mine = {p["scale"]: p for p in points if p["engine"] == "newssearch"}
+def memory_check(points: list[Point], engine: str) -> dict[str, Any] | None:
+    """Returns an engine's peak RSS at its largest scale over 1x, or None without both."""
+    mine = {p["scale"]: p for p in points if p["engine"] == engine}
     if 1.0 not in mine or max(mine) <= 1.0:
         return None
     top, one = mine[max(mine)], mine[1.0]
@@ -197,125 +224,35 @@ def memory_check(points: list[Point]) -> dict[str, Any] | None:
     }
 
 
-def pivot(report: dict[str, Any], key: str, digits: int) -> str:
-    """Returns a table of one figure: a row per scale, a column per engine."""
-    points = report["points"]
-    engines = list(dict.fromkeys(p["engine"] for p in points))
-    labels = {p["engine"]: p["label"] for p in points}
-    found = {(p["engine"], p["scale"]): p[key] for p in points}
-    docs = {p["scale"]: p["docs"] for p in points}
-    rows = [
-        [
-            f"{scale:g}×",
-            f"{docs.get(scale, round(report['articles'] * scale)):,}",
-            *(fmt(found[(e, scale)], digits) if (e, scale) in found else "–" for e in engines),
-        ]
-        for scale in report["scales"]
-    ]
-    return table(["scale", "docs", *(labels[e] for e in engines)], rows, left=1)
-
-
-def markdown(report: dict[str, Any]) -> str:
-    policy = (
-        "the engines named by --growth-engines at every scale"
-        if report["explicit_engines"]
-        else "every engine, but plain whoosh (one process) only up to 1× (4× takes it minutes), "
-        "whoosh procs=2 up to 4×"
-    )
-    reused = any(p.get("reused") for p in report["points"])
-    lines = [
-        "## Growth",
-        "",
-        f"{report['corpus']} at {', '.join(f'{s:g}×' for s in report['scales'])} "
-        f"({report['articles']:,} articles at 1×; copies get new ids): one build per point, "
-        f"then the query list warm ({report['reps']} passes). Engines: {policy}."
-        + (
-            " The 1× points are index_speed's medians and query_speed's latencies."
-            if reused
-            else ""
-        ),
-        *(
-            line
-            for key, title, digits in METRICS
-            for line in ("", f"### {title[0].upper()}{title[1:]}", "", pivot(report, key, digits))
-        ),
-        "",
-        memory_line(report["memory"]),
-        *(f"- {engine}: skipped, {reason}" for engine, reason in report["skipped"].items()),
-    ]
-    return "\n".join(lines)
-
-
-def memory_line(memory: dict[str, Any] | None) -> str:
-    if memory is None:
-        return "Memory check: not run (needs newssearch at 1× and at a larger scale)."
-    verdict = "ok" if memory["ok"] else "FAILS"
-    return (
-        f"Memory check: newssearch peak RSS (all processes) {memory['rss_mb']:.0f} MB at "
-        f"{memory['scale']:g}× vs {memory['rss_1x_mb']:.0f} MB at 1× = {memory['ratio']:.2f}× "
-        f"(limit {memory['limit']:g}×): {verdict}. Main process alone: "
-        f"{memory['main_ratio']:.2f}×."
-    )
-
-
-def plot(report: dict[str, Any], path: Path) -> None:
-    """Draws docs/s, index MB, peak RSS and query p50 against the scale into a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
-
-    figure, grid = plt.subplots(2, 2, figsize=(12, 8.5))
-    points = report["points"]
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    # Minor ticks (2, 3, ... 9 x a power of ten) labelled at 2 and 5 only, to stay legible.
-    sparse = FuncFormatter(lambda value, _: f"{value:g}" if f"{value:.0e}"[0] in "25" else "")
-    for axis, (key, title, _) in zip(grid.flat, METRICS, strict=True):
-        for engine in dict.fromkeys(p["engine"] for p in points):
-            mine = sorted((p for p in points if p["engine"] == engine), key=lambda p: p["scale"])
-            label = mine[0]["label"]
-            axis.plot([p["scale"] for p in mine], [p[key] for p in mine], marker="o", label=label)
-        axis.set_xscale("log", base=2)
-        axis.set_yscale("log")
-        axis.set_xticks(report["scales"], [f"{s:g}×" for s in report["scales"]])
-        axis.yaxis.set_major_formatter(plain)
-        axis.yaxis.set_minor_formatter(sparse)
-        axis.set_title(title, fontsize="medium")
-        axis.set_xlabel(f"corpus size (1× = {report['articles']:,} articles)")
-        axis.grid(True, which="both", alpha=0.3)
-    handles, labels = grid.flat[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
-    figure.suptitle(f"Growth on {report['corpus']} (log scales)", fontsize="medium")
-    figure.tight_layout(rect=(0, 0.04, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-
-
-def save(report: dict[str, Any], out: Path) -> str:
-    """Writes growth.md/.json/.png under `out`; returns the Markdown."""
-    text = markdown(report)
-    write(out, "growth", text + f"\n\nMachine: {machine()}.", report)
-    if report["points"]:
-        plot(report, out / "growth.png")
-        text += f"\n\nPlot: {out / 'growth.png'}"
-    return text
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Growth curve, engines side by side.")
     parser.add_argument("--corpus", type=Path, help="JSON Lines file or folder (default: Reuters)")
     parser.add_argument("--growth", default=",".join(f"{s:g}" for s in DEFAULT_SCALES))
     parser.add_argument("--growth-engines", help="comma-separated; run at every scale")
     parser.add_argument("--reps", type=int, default=3, help="timed query passes (default: 3)")
+    parser.add_argument(
+        "--cold-reps", type=int, default=COLD_REPS, help="cold processes per query type"
+    )
+    parser.add_argument(
+        "--scale-file", type=Path, help="scale_corpus.py output to read copies from"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results and indexes")
     args = parser.parse_args(argv)
     corpus = corpus_or_exit(args.corpus, "growth.py")
     pinned = pin_newssearch(args.out)
     explicit = args.growth_engines is not None
     engines = engine_list(args.growth_engines) if explicit else list(ENGINE_ORDER)
-    report = measure(corpus, scales_list(args.growth), engines, explicit, args.reps, args.out)
+    scales = scales_list(args.growth)
+    report = measure(
+        corpus,
+        scales,
+        engines,
+        explicit,
+        args.reps,
+        args.out,
+        cold_reps=args.cold_reps,
+        scale_file=args.scale_file,
+    )
     text = save(report, args.out)
     print(text + f"\n\nMachine: {machine()}. Code: {pinned}.")
     return 0

@@ -1,14 +1,15 @@
-"""Query latency, warm, top 10: p50/p95 per query type, engines side by side.
+"""Query latency, top 10 with snippets: p50/p95 per query type, warm and cold, engines side by side.
 
     python benchmarks/query_speed.py [--corpus PATH] [--reps 5] [--scale 1]
                                      [--engines newssearch,whoosh,whoosh-mp,fts5,tantivy]
                                      [--out benchmarks/results]
 
 Queries the indexes that index_speed.py left under OUT/indexes/ (building any that is missing
-or was built from another corpus). Each engine runs in its own process (`engines.py query`):
-it opens its index, runs every query of `_queries.QUERIES` once untimed (and counts its exact
-matches, for the sanity table), then times `--reps` passes over the list. Percentiles are over
-all executions of a type. Only the top 10 is timed; its stored ids are read.
+or was built from another corpus). Warm: each engine runs in its own process
+(`engine_child.py query`): it opens its index, runs every query of `_queries.QUERIES` once
+untimed (and counts its exact matches, for the sanity table), then times `--reps` passes over
+the list, each query top 10 with snippets and then without. Cold: `cold.py`, the first query
+in a new process. Percentiles are over all executions of a type.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from _common import (
 )
 from _corpora import count_articles
 from _queries import DATE_TYPES, TYPES
+from cold import COLD_REPS, cold_markdown, measure_cold
 from index_speed import build, index_dir
 
 
@@ -59,7 +61,8 @@ def latency(executions: list[float]) -> dict[str, float]:
 
 
 def summarize(result: Result) -> dict[str, Any]:
-    """Returns p50/p95 in ms per query type, over all types, and over the date types."""
+    """Returns p50/p95 in ms per query type, over all types, and over the date types, with
+    snippets; and over all types without (`all_plain`)."""
     queries = result["queries"]
     by_type = {
         kind: latency([ms for q in queries if q["type"] == kind for ms in q["ms"]])
@@ -71,6 +74,7 @@ def summarize(result: Result) -> dict[str, Any]:
         "version": result["version"],
         "types": by_type,
         "all": latency([ms for q in queries for ms in q["ms"]]),
+        "all_plain": latency([ms for q in queries for ms in q["ms_plain"]]),
         "date": latency([ms for q in queries if q["type"] in DATE_TYPES for ms in q["ms"]]),
         "queries": queries,
     }
@@ -81,9 +85,14 @@ def query_index(engine: str, directory: Path, reps: int) -> Result:
 
 
 def measure(
-    corpus: Path, engines: list[str], reps: int, out: Path, scale: float = 1.0
+    corpus: Path,
+    engines: list[str],
+    reps: int,
+    out: Path,
+    scale: float = 1.0,
+    cold_reps: int = COLD_REPS,
 ) -> dict[str, Any]:
-    """Returns each engine's latency summary on `scale` x the corpus."""
+    """Returns each engine's latency summary on `scale` x the corpus, warm and cold."""
     docs = round(count_articles(corpus) * scale)
     found: dict[str, Any] = {}
     skipped: dict[str, str] = {}
@@ -103,6 +112,7 @@ def measure(
         found[engine] = summarize(result)
         every = found[engine]["all"]
         log(f"  {engine}: p50 {every['p50']:.2f} ms, p95 {every['p95']:.2f} ms")
+    directories = {engine: index_dir(out, scale, engine) for engine in found}
     return {
         "corpus": str(corpus),
         "scale": scale,
@@ -110,7 +120,19 @@ def measure(
         "reps": reps,
         "engines": found,
         "skipped": skipped,
+        "cold": measure_cold(directories, cold_reps) if cold_reps else {},
+        "cold_reps": cold_reps,
     }
+
+
+# Where the engines' counts cannot agree exactly, by design rather than by error.
+DISAGREEMENTS = (
+    "Counts differ where the engines do: stems (Snowball for newssearch, whoosh's and FTS5's "
+    "Porter, tantivy's Snowball: `mln`, `oil OR gas`); whoosh drops stop words and renumbers "
+    "positions, so its proximity gaps skip them; FTS5's `NEAR(a b, N)` takes the words in any "
+    'order, the others in order (`"a b"~N`: at most N words between, whoosh\'s slop N + 1); '
+    "tantivy's slop admits a few more matches than newssearch's."
+)
 
 
 def cell(stats: dict[str, float]) -> str:
@@ -119,9 +141,14 @@ def cell(stats: dict[str, float]) -> str:
 
 def markdown(report: dict[str, Any]) -> str:
     engines = report["engines"]
-    header = ["engine", *TYPES, "all types"]
+    header = ["engine", *TYPES, "all types", "all types, no snippets"]
     rows = [
-        [row["label"], *(cell(row["types"][kind]) for kind in TYPES), cell(row["all"])]
+        [
+            row["label"],
+            *(cell(row["types"][kind]) for kind in TYPES),
+            cell(row["all"]),
+            cell(row["all_plain"]),
+        ]
         for row in engines.values()
     ]
     count = len(next(iter(engines.values()))["queries"]) if engines else 0
@@ -129,15 +156,19 @@ def markdown(report: dict[str, Any]) -> str:
         "## Query latency",
         "",
         f"{report['corpus']} × {report['scale']:g} ({report['docs']:,} articles): {count} "
-        f"queries, top 10, warm; ms p50 / p95 over {report['reps']} timed passes.",
+        f"queries, top 10 with snippets (the last column without), warm; ms p50 / p95 over "
+        f"{report['reps']} timed passes.",
         "",
         table(header, rows),
         "",
+        *cold_markdown(report.get("cold", {}), report.get("cold_reps", 0)),
         *(f"- {engine}: skipped, {reason}" for engine, reason in report["skipped"].items()),
         "",
         "### Matches per query (exact counts; engines should roughly agree)",
         "",
         hits_table(report),
+        "",
+        DISAGREEMENTS,
     ]
     return "\n".join(lines)
 

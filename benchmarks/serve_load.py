@@ -5,7 +5,7 @@
 
 Builds an index of the corpus (default Reuters-21578) under OUT/serve_index with the installed
 `newssearch index`, starts the installed `newssearch serve --port 0` on loopback, and sends
-exactly `--requests` GETs of `/api/search?q=…` (the 39 queries of `_queries.QUERIES` in turn,
+exactly `--requests` GETs of `/api/search?q=…` (the queries of `_queries.QUERIES` in turn,
 top 10 with snippets) from each number of client threads given, each thread on its own
 keep-alive connection. Then it stops the server. Beside it, the baseline: the same queries
 through `Index.search` in this process (the index opened afresh, as the server opens it), one

@@ -74,10 +74,9 @@ def write_field(
     Postings are given as integer arrays (int32 or int64), sorted by term number, then
     docnum: `term` numbers index `names` (sorted term texts), `freq` is the number of
     occurrences (the weight), `length` the field length's byte (`length_to_byte`) of the
-    posting's document, or None where the
-    field keeps no lengths. `gaps` gives, posting after posting, each occurrence's position
-    minus the previous one (the first: the position itself) -- needed when the field's format
-    stores positions, ignored otherwise.
+    posting's document, or None where the field keeps no lengths. `gaps` gives, posting after
+    posting, each occurrence's position minus the previous one (the first: the position
+    itself) -- needed when the field's format stores positions, ignored otherwise.
     """
     # A chunk of whole terms at a time: the encoder's arrays (several per output byte) are
     # then bounded by CHUNK_POSITIONS, not by the segment's size.

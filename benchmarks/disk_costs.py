@@ -28,7 +28,7 @@ from _common import corpus_or_exit, load_average, log, table
 QUERIES = ["oil", "said", '"oil prices"', "wheat AND corn", "grain OR wheat", "oil -crude"]
 
 _CHILD = r"""
-import json, shutil, sys, time
+import inspect, json, shutil, sys, time
 from pathlib import Path
 job, corpus, folder = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 queries = json.loads(sys.argv[4])
@@ -52,6 +52,8 @@ else:
     except ImportError:  # a commit from before engine/postings_cache.py
         from newssearch.engine import execute
         read = getattr(execute, "read_postings", None) or getattr(execute, "_read_postings")
+    # Since positions became optional, they are asked for.
+    positions = [True] if "positions" in inspect.signature(read).parameters else []
     searcher = Index.open(folder)._current_searcher()
     leaves = [sub.reader() for sub, _ in searcher.leaf_searchers()]
     decode = []
@@ -59,7 +61,7 @@ else:
         start = time.perf_counter()
         for term in (b"oil", b"said", b"price", b"wheat", b"corn", b"grain", b"crude"):
             for reader in leaves:
-                read(reader, "body", term).flat
+                read(reader, "body", term, *positions).flat
         decode.append(time.perf_counter() - start)
     out = {"decode": sorted(decode)[2] * 1e3}
     warm = Index.open(folder)

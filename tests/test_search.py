@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newssearch import Document, Index, NewssearchError, QuerySyntaxError
+from newssearch import search as search_module
 from newssearch.query import parse
 from newssearch.snippets import Snippet, make_snippet
 
@@ -283,3 +287,23 @@ def test_untitled_document_shows_its_first_sentence(tmp_path: object) -> None:
     index.add([Document(id="u", body="Oil prices rose on Monday. Traders were surprised.")])
     (hit,) = index.search("oil").hits
     assert hit.title == "Oil prices rose on Monday."
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 3), st.booleans(), st.integers(0, 4)), max_size=60),
+    count=st.integers(1, 70),
+)
+def test_leading_keeps_the_first_count_and_their_ties_by_lexsort(
+    rows: list[tuple[int, bool, int]], count: int
+) -> None:
+    # What `_page` sorts instead of every match: the first `count` in key order, and every
+    # row tied on all keys with the last of them; nothing after that.
+    keys = [np.array(column) for column in zip(*rows, strict=True)] if rows else [np.zeros(0)] * 3
+    order = np.lexsort(keys[::-1]).tolist()
+    chosen = sorted(search_module._leading(np.arange(len(rows)), keys, count).tolist())
+    if len(rows) <= count:
+        assert chosen == list(range(len(rows)))
+    else:
+        last = rows[order[count - 1]]
+        assert chosen == sorted(order[:count] + [i for i in order[count:] if rows[i] == last])

@@ -21,8 +21,10 @@ _ASCII_WORDS = str.maketrans({c: c.lower() if c.isalnum() else " " for c in map(
 # The breve of Cyrillic й and ў stays: they are letters of their own, not accented и and у.
 _ACCENTS = regex.compile(r"[\u0300-\u0305\u0307-\u036f]|(?<![иуИУ])\u0306")
 
-# Bounded by the vocabulary of what is indexed; cleared past this size to cap memory.
-_STEM_CACHE_LIMIT = 1_000_000
+# Stems kept, cleared past this many: an archive's lexicon grows without end (names, typos),
+# and a million cached stems held some 130 MB in every writer process; the writer looks a
+# batch's words up once each anyway, so a smaller cache costs little (~8 MB at most).
+_STEM_CACHE_LIMIT = 65_536
 
 
 def languages() -> list[str]:

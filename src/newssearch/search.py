@@ -275,7 +275,8 @@ def _page(
     """Returns the positions in `docnums` of the page, in order, ties broken by id."""
     if offset >= docnums.size:
         return []
-    order = np.lexsort(keys[::-1])
+    chosen = _leading(np.arange(docnums.size), keys, offset + limit)
+    order = chosen[np.lexsort([key[chosen] for key in keys[::-1]])]
     # Extend the page to everything tied with its last match: the ids decide among those.
     end = min(offset + limit, order.size)
     rest = order[end:]
@@ -295,6 +296,20 @@ def _page(
         run.append(i)
     ranked += _by_id(executor, docnums, run)
     return ranked[offset : offset + limit]
+
+
+def _leading(
+    chosen: np.ndarray[Any, Any], keys: list[np.ndarray[Any, Any]], count: int
+) -> np.ndarray[Any, Any]:
+    """Returns the positions among `chosen` of the first `count` in the order of `keys` (most
+    significant first), and of every other tied with the last of them on all keys, unordered:
+    a partition per key, so a page of a million matches sorts only its own few."""
+    if chosen.size <= count or not keys:
+        return chosen
+    values = keys[0][chosen]
+    kth = np.partition(values, count - 1)[count - 1]
+    before = chosen[values < kth]
+    return np.concatenate((before, _leading(chosen[values == kth], keys[1:], count - before.size)))
 
 
 def _by_id(executor: Executor, docnums: np.ndarray[Any, Any], run: list[int]) -> list[int]:

@@ -98,12 +98,13 @@ class Segment:
     def _dates(self, name: str) -> Ids:
         return columns.numeric(self.reader, name, self.size, self.reader.schema[name].column_type)
 
-    def postings(self, field: str, text: bytes) -> Postings | None:
-        """Returns the postings of `field:text`, or None if the segment lacks the term."""
+    def postings(self, field: str, text: bytes, positions: bool = False) -> Postings | None:
+        """Returns the postings of `field:text` (with positions if asked for), or None if the
+        segment lacks the term."""
         key = (self.segment_id, field, text)  # segment files never change once written
         found = self._cache.get(key)
-        if found is None:
-            found = read_postings(self.reader, field, text)
+        if found is None or (positions and found.occurrences is None):
+            found = read_postings(self.reader, field, text, positions)
             self._cache.put(key, found)
         return found if found.docs.size else None
 
@@ -322,7 +323,7 @@ class Executor:
         mask = np.zeros(seg.size, dtype=np.bool_)
         freqs = np.zeros(seg.size)
         for name, weight in _weights(node.field):
-            lists = [seg.postings(name, text) for text in stems]
+            lists = [seg.postings(name, text, positions=True) for text in stems]
             found = [p for p in lists if p is not None]
             if len(found) < len(lists):
                 continue

@@ -4,15 +4,17 @@ whoosh's files into arrays, and the cache that keeps them within a byte budget.
 
 from __future__ import annotations
 
+import io
 import zlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import chain
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
 from newssearch.engine import trust
 
@@ -26,38 +28,29 @@ Ids = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class Postings:
-    """One term's postings in one segment: docnums, term frequencies, encoded positions."""
+    """One term's postings in one segment: docnums, term frequencies, and, when they were read,
+    the occurrences as keys: docnum * 2**32 + position, sorted."""
 
     docs: Ids
     freqs: npt.NDArray[np.float64]
-    values: tuple[bytes, ...]
+    occurrences: Ids | None = None
 
-    @cached_property
-    def flat(self) -> tuple[Ids, Ids]:
-        """Returns (docnum, position) of every occurrence, as two arrays in document order."""
-        # whoosh's Positions encoding: a count, then a pickled list of deltas. The pickles,
-        # their STOPs cut off, make one pickle of a list of those lists: one call for them all,
-        # through the allow-list as every pickle of an index.
-        lists = trust.loads(b"(" + b"".join(value[4:-1] for value in self.values) + b"l.")
-        if not isinstance(lists, list) or len(lists) != len(self.values):  # one by one, then
-            lists = trust.loads_all([value[4:] for value in self.values])
-        counts = [len(found) for found in lists]
-        deltas = list(chain.from_iterable(lists))
-        if not deltas:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        steps = np.array(deltas, dtype=np.int64)
-        lengths = np.array(counts, dtype=np.int64)
-        running = np.cumsum(steps)
-        firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        positions = running - np.repeat(running[firsts] - steps[firsts], lengths)
-        return np.repeat(self.docs, lengths), positions
-
-    @cached_property
+    @property
     def keys(self) -> Ids:
         """Returns docnum * 2**32 + position of every occurrence, sorted."""
-        docs, positions = self.flat
-        keys: Ids = docs * SHIFT + positions
-        return keys
+        assert self.occurrences is not None, "read without positions"
+        return self.occurrences
+
+    @property
+    def flat(self) -> tuple[Ids, Ids]:
+        """Returns (docnum, position) of every occurrence, as two arrays in document order."""
+        return self.keys // SHIFT, self.keys % SHIFT
+
+    @property
+    def nbytes(self) -> int:
+        """Returns the bytes its arrays hold."""
+        extra = 0 if self.occurrences is None else self.occurrences.nbytes
+        return self.docs.nbytes + self.freqs.nbytes + extra
 
 
 class PostingsCache:
@@ -81,35 +74,51 @@ class PostingsCache:
         return found
 
     def put(self, key: Any, postings: Postings) -> None:
+        replaced = self._items.pop(key, None)
+        if replaced is not None:
+            self._size -= replaced.nbytes
         self._items[key] = postings
-        self._size += postings.docs.nbytes * 3 + 40 * len(postings.values)
+        self._size += postings.nbytes
         while self._size > self._budget and len(self._items) > 1:
             _, dropped = self._items.popitem(last=False)
-            self._size -= dropped.docs.nbytes * 3 + 40 * len(dropped.values)
+            self._size -= dropped.nbytes
 
 
-def read_postings(reader: Any, field: str, text: bytes) -> Postings:
-    """Returns the decoded postings of a term, read block by block from whoosh's files."""
-    empty = Postings(np.zeros(0, np.int64), np.zeros(0), ())
+def read_postings(reader: Any, field: str, text: bytes, positions: bool = False) -> Postings:
+    """Returns the decoded postings of a term, with its occurrences' positions if asked for
+    (and the field has them): the whole list read at once from whoosh's postings file, its
+    blocks walked here (whoosh's matcher reads a block a few bytes at a time), every block's
+    data unpickled in one pass."""
+    empty = Postings(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
     if (field, text) not in reader:
         return empty
-    matcher = reader._terms.matcher(field, text, reader.schema[field].format)
-    if not hasattr(matcher, "_read_data"):  # an inlined posting list: the generic, slow way
-        docs, freqs, values = [], [], []
-        while matcher.is_active():
-            docs.append(matcher.id())
-            freqs.append(matcher.weight())
-            values.append(matcher.value())
-            matcher.next()
-        return Postings(np.array(docs, np.int64), np.array(freqs, np.float64), tuple(values))
+    info = reader._terms.term_info(field, text)
+    if info.is_inlined():  # a posting list short enough to live in the term's row
+        ids, weights, inlined = info.inlined_postings()
+        docs = np.array(ids, np.int64)
+        keys = _keys(docs, inlined) if positions else None
+        return Postings(docs, np.array(weights, np.float64), keys)
+    offset, length = info.extent()  # whoosh reads the length back as a 1-tuple
+    raw = reader._terms._postfile.get(offset, length[0] if isinstance(length, tuple) else length)
+    if raw[:4] != WHOOSH3_HEADER_MAGIC:
+        raise ValueError(f"the postings of {field}:{text!r} do not start with a block header")
+    stream = io.BytesIO(raw)
+    headers = trust.unpickler(stream)  # reads a header's bytes only: BytesIO has no peek
     raws, counts = [], []
-    postfile = matcher._postfile
-    while matcher.is_active():
-        raw = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-        raws.append(zlib.decompress(raw) if matcher._compression else raw)
-        counts.append(matcher._blocklength)
-        matcher._next_block()
-    doc_parts, freq_parts, values = [], [], []
+    at, last = 4, False
+    while not last:
+        size = int.from_bytes(raw[at : at + 4], "big", signed=True)
+        last = size < 0
+        end = at + 4 + abs(size)
+        if end > len(raw):
+            raise ValueError(f"the postings of {field}:{text!r} end inside a block")
+        stream.seek(at + 4)
+        count, _, _, compression, _, _ = headers.load()
+        data = raw[stream.tell() : end]
+        raws.append(zlib.decompress(data) if compression else data)
+        counts.append(count)
+        at = end
+    doc_parts, freq_parts, values = [], [], []  # values: the positions' pickles
     for count, (ids, weights, block_values) in zip(counts, trust.loads_all(raws), strict=True):
         doc_parts.append(np.cumsum(np.array(ids, dtype=np.int64)))
         if weights is None:
@@ -118,6 +127,31 @@ def read_postings(reader: Any, field: str, text: bytes) -> Postings:
             freq_parts.append(np.full(count, weights))
         else:
             freq_parts.append(np.array(weights, dtype=np.float64))
-        if block_values:
+        if positions and block_values:
             values.extend(block_values)
-    return Postings(np.concatenate(doc_parts), np.concatenate(freq_parts), tuple(values))
+    docs = np.concatenate(doc_parts)
+    return Postings(docs, np.concatenate(freq_parts), _keys(docs, values) if positions else None)
+
+
+def _keys(docs: Ids, values: Sequence[bytes]) -> Ids | None:
+    """Returns docnum * 2**32 + position of every occurrence, sorted, from each posting's
+    value (whoosh's Positions encoding: a count, then a pickled list of deltas); None for a
+    field without positions."""
+    if not values or not isinstance(values[0], bytes):
+        return None
+    # The pickles, their STOPs cut off, make one pickle of a list of those lists: one call for
+    # them all, through the allow-list as every pickle of an index.
+    lists = trust.loads(b"(" + b"".join(value[4:-1] for value in values) + b"l.")
+    if not isinstance(lists, list) or len(lists) != len(values):  # one by one, then
+        lists = trust.loads_all([value[4:] for value in values])
+    counts = [len(found) for found in lists]
+    deltas = list(chain.from_iterable(lists))
+    if not deltas:
+        return np.zeros(0, np.int64)
+    steps = np.array(deltas, dtype=np.int64)
+    lengths = np.array(counts, dtype=np.int64)
+    running = np.cumsum(steps)
+    firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    positions = running - np.repeat(running[firsts] - steps[firsts], lengths)
+    keys: Ids = np.repeat(docs, lengths) * SHIFT + positions
+    return keys

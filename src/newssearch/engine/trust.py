@@ -88,6 +88,12 @@ class _Unpickler(pickle.Unpickler):
         return found
 
 
+def unpickler(file: IO[bytes]) -> pickle.Unpickler:
+    """Returns an unpickler of admitted names only, reading `file` from its position at each
+    `load`."""
+    return _Unpickler(file)
+
+
 def load(file: IO[bytes]) -> Any:
     """Returns the object pickled at the file's position, built from admitted names only."""
     return _Unpickler(file).load()

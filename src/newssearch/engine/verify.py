@@ -115,7 +115,7 @@ def _check_segment(segment: Any, reader: Any, seen: set[str]) -> str | None:
 
 def _check_postings(reader: Any, field: str, term: bytes) -> int | str:
     """Returns how many postings `field:term` has, or what is wrong with them."""
-    found = postings_cache.read_postings(reader, field, term)
+    found = postings_cache.read_postings(reader, field, term, positions=True)
     count = reader.doc_count_all()
     docs = found.docs
     if docs.size == 0 or docs[0] < 0 or docs[-1] >= count or np.any(np.diff(docs) <= 0):

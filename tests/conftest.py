@@ -212,3 +212,13 @@ def served_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     index_dir = build_index(tmp_path_factory.mktemp("served"))
     with serving(index_dir) as url:
         yield url, index_dir
+
+
+def segments_of(patch: pytest.MonkeyPatch, documents: int, batch: int | None = None) -> None:
+    """Has the writer finish a segment at `documents` documents, sent in batches of `batch`
+    (default: a segment's), and write input of at most `documents` in the calling process."""
+    from newssearch.engine import segments
+
+    patch.setattr(segments, "SEGMENT_DOCUMENTS", documents)
+    patch.setattr(segments, "LOCAL_DOCUMENTS", documents)
+    patch.setattr(segments, "BATCH_DOCUMENTS", batch or documents)

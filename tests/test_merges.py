@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import segments_of
 
 from newssearch import Document, Index
 from newssearch.cli import main
-from newssearch.engine import merging, segments
+from newssearch.engine import merging
 
 
 def _docs(prefix: str, count: int) -> list[Document]:
@@ -35,7 +36,7 @@ def _ids(index: Index, query: str) -> list[str]:
 @pytest.fixture
 def small(monkeypatch: pytest.MonkeyPatch) -> None:
     """Segments of 10 documents; the policy's floor 10 too, a level merged from 4 segments."""
-    monkeypatch.setattr(segments, "BATCH_DOCUMENTS", 10)
+    segments_of(monkeypatch, 10)
     monkeypatch.setattr(merging, "FLOOR_DOCUMENTS", 10)
     monkeypatch.setattr(merging, "LEVEL_SEGMENTS", 4)
 
@@ -122,7 +123,7 @@ _OPTIMIZER = textwrap.dedent(
 def test_a_merge_killed_midway_leaves_the_last_commit_searchable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(segments, "BATCH_DOCUMENTS", 500)
+    segments_of(monkeypatch, 500)
     monkeypatch.setattr(merging, "MERGE_FACTOR", 1_000)  # no merge until optimize
     index = Index.create(tmp_path / "ix")
     words = " ".join(f"w{n}" for n in range(100))

@@ -1,25 +1,28 @@
 """Writing whoosh segments directly, fast: the same files whoosh's own writer makes, sooner.
 
 whoosh's writer sends every token through a chain of Token objects, then pickles every posting
-into a sorting pool on disk and back. Here a batch of documents is analyzed straight to stems,
-its postings are gathered in memory, inverted with numpy and encoded a field at a time
-(`newssearch.engine.postings`), and batches are written by parallel processes, one segment each.
-Memory is bounded by the batch, not the corpus. A segment is invisible until the index
-commits it.
+into a sorting pool on disk and back. Here documents are analyzed straight to stems, their
+tokens kept as term numbers (4 bytes a token), inverted with numpy a range of terms at a time
+and encoded (`newssearch.engine.postings`); batches are written by parallel processes, each
+adding the batches it takes to a segment of its own. Memory is bounded by the segment size,
+not the corpus. A segment is invisible until the index commits it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import threading
 from array import array
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import chain
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from whoosh.codec import default_codec
 from whoosh.util.numeric import length_to_byte
 
@@ -28,48 +31,30 @@ from newssearch.documents import Document
 from newssearch.engine import postings, schema
 from newssearch.engine.storage import NewsStorage
 
-BATCH_DOCUMENTS = 5_000
-BATCH_BYTES = 8_000_000
+BATCH_DOCUMENTS = 1_000  # sent to a writer process at a time
+BATCH_BYTES = 2_000_000  # or about this much text
+SEGMENT_DOCUMENTS = 20_000  # a writer process finishes its segment at this many documents
+SEGMENT_BYTES = 32_000_000  # or about this much text
+LOCAL_DOCUMENTS = 5_000  # input up to this many documents (or bytes) is written here, at once
+LOCAL_BYTES = 8_000_000
 WARM_DOCUMENTS = 1_000  # read before the writer processes are started (see write_segments)
 WORKERS = min(2, os.cpu_count() or 1)
+PASS_TOKENS = 1 << 18  # a field's tokens inverted at once: bounds the inversion's arrays
+_M_TRIM_THRESHOLD = -1  # mallopt's parameter number, from glibc's malloc.h
 
 
-def batches(documents: Iterable[Document], parts: int = 1) -> Iterator[list[Document]]:
-    """Yields lists of at most BATCH_DOCUMENTS documents or about BATCH_BYTES of text, in order.
-
-    After a full batch, the end of the input is shared out for `parts` parallel writers: the
-    partial rest comes as `parts` lists, together with the last full batch when that batch
-    would otherwise leave one writer a batch behind the others (so, from the `parts + 1`th
-    on, the newest full batch is held back until the next one fills).
-    """
-    done = 0  # full batches yielded
-    held: list[Document] = []
+def batches(documents: Iterable[Document]) -> Iterator[list[Document]]:
+    """Yields lists of at most BATCH_DOCUMENTS documents or about BATCH_BYTES of text, in order."""
     batch: list[Document] = []
     size = 0
     for doc in documents:
         batch.append(doc)
         size += _text_size(doc)
-        if _full(len(batch), size):
-            if held:
-                yield held
-                done += 1
-            held = batch if parts > 1 and done >= parts else []
-            if not held:
-                yield batch
-                done += 1
+        if len(batch) >= BATCH_DOCUMENTS or size >= BATCH_BYTES:
+            yield batch
             batch, size = [], 0
-    if held and done % parts:  # one writer is a batch behind: it takes the held batch whole
-        yield held
-        done += 1
-        held = []
-    rest = held + batch
-    pieces = min(parts if done else 1, len(rest))
-    for n in range(pieces):
-        yield rest[n * len(rest) // pieces : (n + 1) * len(rest) // pieces]
-
-
-def _full(documents: int, size: int) -> bool:
-    return documents >= BATCH_DOCUMENTS or size >= BATCH_BYTES
+    if batch:
+        yield batch
 
 
 def _text_size(doc: Document) -> int:
@@ -81,35 +66,65 @@ def write_segments(
 ) -> list[Any]:
     """Returns the new (uncommitted) whoosh segments holding `documents`.
 
-    Input that fits one batch is written in this process. Otherwise batches go to WORKERS
-    processes, with at most two batches per worker in flight. The processes are started once
-    WARM_DOCUMENTS have been read, so that they start up while the first batch is read.
+    Input of at most LOCAL_DOCUMENTS (or LOCAL_BYTES) is written here, as one segment.
+    Otherwise batch n goes to process n % WORKERS, at most two batches per process in flight,
+    and each process adds its batches to a segment of its own, finished at SEGMENT_DOCUMENTS
+    (or SEGMENT_BYTES) and at the end: no process holds documents beyond a few batches, and
+    segments are large without a merge. (So a segment's documents are every WORKERS-th batch
+    of the input, in order.) The processes are started once WARM_DOCUMENTS have been read, so
+    that they start up while the first batches are read.
     """
     writers = _Writers()
     try:
-        chunks = batches(writers.started_after(documents, WARM_DOCUMENTS), WORKERS)
-        first = next(chunks, None)
-        if first is None:
-            return []
-        if WORKERS < 2 or not _full(len(first), sum(map(_text_size, first))):
-            writers.close(wait=False)  # input this small is written here, while they stop
-            return [
-                write_segment(directory, indexname, index_schema, batch)
-                for batch in (first, *chunks)
-            ]
-        pending = [writers.submit(directory, indexname, index_schema, first)]
-        done: list[Any] = []
+        chunks = batches(writers.started_after(documents, WARM_DOCUMENTS))
+        head: list[list[Document]] = []
+        count = size = 0
         for batch in chunks:
+            head.append(batch)
+            count += len(batch)
+            size += sum(map(_text_size, batch))
+            if count > LOCAL_DOCUMENTS or size > LOCAL_BYTES:
+                break
+        else:  # input this small is written here, while the processes stop
+            writers.close(wait=False)
+            return _write_here(directory, indexname, index_schema, head)
+        if WORKERS < 2:
+            return _write_here(directory, indexname, index_schema, chain(head, chunks))
+        limits = (SEGMENT_DOCUMENTS, SEGMENT_BYTES)  # as this process has them (tests set them)
+        pending: deque[Future[Any]] = deque()
+        done: list[Any] = []
+        for n, batch in enumerate(chain(head, chunks)):
             if len(pending) >= 2 * WORKERS:
-                done.append(pending.pop(0).result())
-            pending.append(writers.submit(directory, indexname, index_schema, batch))
-        return done + [future.result() for future in pending]
+                done.append(pending.popleft().result())
+            pending.append(
+                writers.submit(n % WORKERS, (directory, indexname, index_schema), batch, limits)
+            )
+        done += [future.result() for future in pending]
+        done += writers.finish()
+        return [segment for segment in done if segment is not None]
     finally:
         writers.close()
 
 
+def _write_here(
+    directory: str, indexname: str, index_schema: Any, chunks: Iterable[list[Document]]
+) -> list[Any]:
+    """Returns the segments of `chunks` written in this process, each finished at the
+    segment limits and at the end."""
+    done, writer = [], None
+    for batch in chunks:
+        writer = writer or SegmentWriter(directory, indexname, index_schema)
+        writer.add(batch)
+        if writer.full((SEGMENT_DOCUMENTS, SEGMENT_BYTES)):
+            done.append(writer.finish())
+            writer = None
+    return done if writer is None else [*done, writer.finish()]
+
+
 class _Writers:
-    """The WORKERS processes that write batches, started on demand, ready before they are used.
+    """The WORKERS writer processes, each a pool of one (so that batch n goes to process
+    n % WORKERS, and a segment's documents are the same on every run), started on demand,
+    ready before they are used.
 
     spawn, not fork: forking a process that may hold threads can deadlock. A spawned process
     imports what it runs (this module, not the query side) and the main module again (the
@@ -117,7 +132,7 @@ class _Writers:
     """
 
     def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
+        self._pools: list[ProcessPoolExecutor] = []
 
     def started_after(self, documents: Iterable[Document], count: int) -> Iterator[Document]:
         """Yields `documents`, starting the processes after the first `count` (if WORKERS > 1)."""
@@ -128,29 +143,44 @@ class _Writers:
 
     def _start(self) -> None:
         context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_watch_parent)
-        for _ in range(WORKERS):  # a pool starts a process per task submitted while none is idle
-            self._pool.submit(_ready)
+        self._pools = [
+            ProcessPoolExecutor(1, mp_context=context, initializer=_start_writer)
+            for _ in range(WORKERS)
+        ]
+        for pool in self._pools:  # a pool starts its process with the first task
+            pool.submit(_ready)
 
     def submit(
-        self, directory: str, indexname: str, index_schema: Any, documents: list[Document]
+        self,
+        worker: int,
+        where: tuple[str, str, Any],
+        documents: list[Document],
+        limits: tuple[int, int],
     ) -> Future[Any]:
-        if self._pool is None:
+        """Has process `worker` add `documents` to its segment in the index `where` (directory,
+        name, schema); the future is that segment once `limits` finished it, else None."""
+        if not self._pools:
             self._start()
-        assert self._pool is not None
-        return self._pool.submit(write_segment, directory, indexname, index_schema, documents)
+        return self._pools[worker].submit(_add_batch, where, documents, limits)
+
+    def finish(self) -> list[Any]:
+        """Returns the segments the processes were still writing, finished (None for none)."""
+        futures = [pool.submit(_finish_open) for pool in self._pools]
+        return [future.result() for future in futures]
 
     def close(self, wait: bool = True) -> None:
         """Stops the processes (`wait`: until they have); batches not yet written are
         cancelled (after an error)."""
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
+        pools, self._pools = self._pools, []
+        for pool in pools:
             pool.shutdown(wait=wait, cancel_futures=True)
 
 
-def _watch_parent() -> None:
-    """Has this writer process end when the process that started it does, even killed: it
-    would otherwise wait for batches forever (and hold the pipes of that process's output)."""
+def _start_writer() -> None:
+    """Sets up a writer process: its freed memory returned (`_trim_freed_memory`), and its
+    end when the process that started it ends, even killed: it would otherwise wait for
+    batches forever (and hold the pipes of that process's output)."""
+    _trim_freed_memory()
 
     def watch(parent: Any) -> None:
         parent.join()
@@ -159,8 +189,49 @@ def _watch_parent() -> None:
     threading.Thread(target=watch, args=(multiprocessing.parent_process(),), daemon=True).start()
 
 
+def _trim_freed_memory() -> None:
+    """Has glibc's malloc return freed memory past 128 KiB at the top of the heap at once.
+
+    By default it raises its threshold for mapping large blocks as they are freed, and the
+    inversion's arrays then come from the heap, whose freed space it keeps: a writer process
+    grew by some 20 MB a segment (four segments of 20,000 articles: peak 136 MB; trimmed,
+    116 MB, about 5% slower). Setting the trim threshold fixes both. Elsewhere than glibc,
+    nothing is done."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
+
+
+# In a writer process: the segment it is adding batches to.
+_open: SegmentWriter | None = None
+
+
 def _ready() -> None:
     """Does nothing, in a writer process: run once in each, it has them start at once."""
+
+
+def _add_batch(
+    where: tuple[str, str, Any], documents: list[Document], limits: tuple[int, int]
+) -> Any:
+    """Adds `documents` to this process's segment; returns the segment if that finished it
+    (it holds `limits`' documents or characters of text), else None."""
+    global _open
+    if _open is None:
+        _open = SegmentWriter(*where)
+    _open.add(documents)
+    if not _open.full(limits):
+        return None
+    full, _open = _open, None
+    return full.finish()
+
+
+def _finish_open() -> Any:
+    """Returns this process's segment finished, or None if it has none."""
+    global _open
+    last, _open = _open, None
+    return None if last is None else last.finish()
 
 
 def write_segment(
@@ -168,44 +239,68 @@ def write_segment(
 ) -> Any:
     """Returns a new whoosh segment, written to `directory`, holding `documents` in order
     (at least one, read once, one at a time)."""
-    storage, codec, segment = new_segment(directory, indexname)
-    perdoc = codec.per_document_writer(storage, segment)
-    analyzer = schema.analyzer_of(index_schema)
-    assert analyzer is not None
-    stem = stemmer(analyzer.language).stem
-    keyword_names = [name for name, _ in analyzer.keyword_fields]
-    text = {name: _FieldTokens(stem) for name in schema.TEXT_FIELDS}
-    keywords: dict[str, dict[bytes, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    writer = SegmentWriter(directory, indexname, index_schema)
+    writer.add(documents)
+    return writer.finish()
 
-    count = 0
-    for docnum, doc in enumerate(documents):
-        count = docnum + 1
-        values = schema.document_fields(doc, keyword_names)
-        lengths = {}
-        for name, value in values.items():
-            if value is None:
-                continue
-            if name in text:
-                lengths[name] = text[name].add(value)
-            elif index_schema[name].indexed:
-                for term, freq, _weight, _encoded in index_schema[name].index(value):
-                    keywords[name][term].append((docnum, freq))
-        add_stored(perdoc, index_schema, docnum, values, lengths)
-        for tokens in text.values():
-            tokens.end_document()
-    segment.set_doc_count(count)
-    perdoc.close()
 
-    writer = codec.field_writer(storage, segment)
-    for name in sorted([*text, *keywords]):
-        writer.start_field(name, index_schema[name])
-        if name in text:
-            text[name].write(writer)
-        else:
-            _write_keywords(writer, keywords[name])
-        writer.finish_field()
-    writer.close()
-    return finish(storage, segment)
+class SegmentWriter:
+    """A new segment being written: documents added in order (stored fields written at once,
+    tokens kept as term numbers), then the posting lists at `finish`."""
+
+    def __init__(self, directory: str, indexname: str, index_schema: Any) -> None:
+        self._storage, self._codec, self._segment = new_segment(directory, indexname)
+        self._perdoc = self._codec.per_document_writer(self._storage, self._segment)
+        self._schema = index_schema
+        analyzer = schema.analyzer_of(index_schema)
+        assert analyzer is not None
+        stem = stemmer(analyzer.language).stem
+        self._keyword_names = [name for name, _ in analyzer.keyword_fields]
+        self._text = {name: _FieldTokens(stem) for name in schema.TEXT_FIELDS}
+        self._keywords: dict[str, dict[bytes, list[tuple[int, int]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        self.count = 0  # documents
+        self.size = 0  # characters of text
+
+    def add(self, documents: Iterable[Document]) -> None:
+        """Adds `documents`, in order, after those added before."""
+        for doc in documents:
+            docnum = self.count
+            self.count += 1
+            self.size += _text_size(doc)
+            values = schema.document_fields(doc, self._keyword_names)
+            lengths = {}
+            for name, value in values.items():
+                if value is None:
+                    continue
+                if name in self._text:
+                    lengths[name] = self._text[name].add(value)
+                elif self._schema[name].indexed:
+                    for term, freq, _weight, _encoded in self._schema[name].index(value):
+                        self._keywords[name][term].append((docnum, freq))
+            add_stored(self._perdoc, self._schema, docnum, values, lengths)
+            for tokens in self._text.values():
+                tokens.end_document()
+
+    def full(self, limits: tuple[int, int]) -> bool:
+        """Returns whether the segment holds (documents, characters of text) `limits` or more."""
+        return self.count >= limits[0] or self.size >= limits[1]
+
+    def finish(self) -> Any:
+        """Returns the segment, its posting lists written and its files assembled."""
+        self._segment.set_doc_count(self.count)
+        self._perdoc.close()
+        writer = self._codec.field_writer(self._storage, self._segment)
+        for name in sorted([*self._text, *self._keywords]):
+            writer.start_field(name, self._schema[name])
+            if name in self._text:
+                self._text[name].write(writer)
+            else:
+                _write_keywords(writer, self._keywords[name])
+            writer.finish_field()
+        writer.close()
+        return finish(self._storage, self._segment)
 
 
 def new_segment(directory: str, indexname: str) -> tuple[NewsStorage, Any, Any]:
@@ -242,7 +337,7 @@ def finish(storage: NewsStorage, segment: Any) -> Any:
 
 
 class _FieldTokens:
-    """A batch's tokens of one text field, as term numbers, inverted all at once with numpy."""
+    """A segment's tokens of one text field, as term numbers, inverted with numpy."""
 
     def __init__(self, stem: Callable[[str], str]) -> None:
         self.vocabulary: dict[str, int] = {}  # stem -> term number
@@ -273,43 +368,59 @@ class _FieldTokens:
         self._pending = 0
 
     def write(self, writer: Any) -> None:
-        """Writes the batch's posting lists of this field (started in whoosh's `writer`)."""
+        """Writes the segment's posting lists of this field (started in whoosh's `writer`), the
+        tokens of about PASS_TOKENS at a time (of whole terms, in term order): the inversion's
+        arrays, several per token, are bounded by that, not by the segment's size."""
         if not self.terms:
             return
         names = sorted(self.vocabulary)
+        encoded = [name.encode("utf-8") for name in names]
         rank = np.empty(len(names), dtype=np.int32)
         rank[[self.vocabulary[n] for n in names]] = np.arange(len(names), dtype=np.int32)
-        # int32, each array dropped once used: this inversion is the writer's largest memory.
         lengths = np.frombuffer(self.lengths, dtype=np.int32)
-        terms = rank[np.frombuffer(self.terms, dtype=np.int32)]
+        terms = rank[np.frombuffer(self.terms, dtype=np.int32)]  # in document, position order
         self.terms = array("i")
-        order = np.argsort(terms, kind="stable")  # tokens came in document, position order
-        terms = terms[order]
-        docs = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)[order]
-        positions = np.arange(terms.size, dtype=np.int32)
-        positions -= np.repeat(np.cumsum(lengths, dtype=np.int32) - lengths, lengths)
-        positions = positions[order]
-        del order
+        firsts = np.cumsum(lengths, dtype=np.int64) - lengths  # each document's first token
+        length_bytes = np.array([length_to_byte(n) for n in self.lengths], dtype=np.int32)
+        counts = np.cumsum(np.bincount(terms, minlength=len(names)))  # tokens up to each term
+        low = 0
+        while low < len(names):
+            # The terms of this pass: at least one, then as many as fit PASS_TOKENS.
+            done = counts[low - 1] if low else 0
+            high = max(low + 1, int(np.searchsorted(counts, done + PASS_TOKENS, side="right")))
+            at = np.flatnonzero((terms >= low) & (terms < high)).astype(np.int32)
+            at = at[np.argsort(terms[at], kind="stable")]  # by term, then as they came
+            self._write_pass(writer, encoded, terms[at], at, firsts, length_bytes)
+            low = high
+
+    @staticmethod
+    def _write_pass(
+        writer: Any,
+        names: list[bytes],
+        terms: npt.NDArray[np.int32],
+        at: npt.NDArray[np.int32],
+        firsts: npt.NDArray[np.int64],
+        length_bytes: npt.NDArray[np.int32],
+    ) -> None:
+        """Writes the postings of the tokens at `at` (token numbers, sorted by term, then by
+        position in the segment), whose term numbers are `terms`."""
+        docs = (np.searchsorted(firsts, at, side="right") - 1).astype(np.int32)  # empty ones
+        positions = (at - firsts[docs]).astype(np.int32)  # share a first: the last one has it
         new = np.ones(terms.size, dtype=np.bool_)
         new[1:] = (terms[1:] != terms[:-1]) | (docs[1:] != docs[:-1])
         starts = np.flatnonzero(new)
-        del new
         gaps = np.empty_like(positions)  # each position less the one before in its posting
         gaps[0] = positions[0]
         np.subtract(positions[1:], positions[:-1], out=gaps[1:])
         gaps[starts] = positions[starts]
-        del positions
-        length_bytes = np.array([length_to_byte(n) for n in self.lengths], dtype=np.int32)
         count = np.diff(np.append(starts, terms.size)).astype(np.int32)
-        terms, docs = terms[starts], docs[starts]  # one a posting now
-        del starts
         postings.write_field(
             writer,
-            [name.encode("utf-8") for name in names],
-            terms,
-            docs,
+            names,
+            terms[starts],
+            docs[starts],
             count,
-            length_bytes[docs],
+            length_bytes[docs[starts]],
             gaps,
         )
 

@@ -23,6 +23,7 @@ QUERIES = [
     '"oil prices"~2 oil',
     "oil AND price -crude",
     "export* title:oil",
+    "happy* oil*",
     "pric~1 tonne",
     '"1 2 cup" cup',
     '"2 cup" 1',
@@ -32,6 +33,7 @@ QUERIES = [
 ]
 NON_ASCII = [
     "Café culture in Zürich: the CAFÉ was naïve, ẞtraße and Straße STRASSE strasse.",
+    "Happiness (stem happi, as happy's) and happier Ölexporte, oil-exporting oilers.",
     "Cafe\u0301 नमस्ते दुनिया x — ½ cup of oil, ¾ oil prices ﬁnance oil\u0301 prices",
     "東京の石油価格 oil 価格 prices 北京 oil prices 石油",
     "Αθήνα, Москва́ и नमस्ते ёлка йогурт Ελλάδα oil prices",

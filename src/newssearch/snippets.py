@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from itertools import compress
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 
 from rapidfuzz.distance import OSA
 
@@ -132,7 +132,11 @@ def _marks(
     stem_of = {word: stem(word) for word in set(words)}
     leaf_of = {s: singles[s] for s in singles.keys() & stem_of.values()}
     if prefixes or fuzzies:
-        for token_stem in set(stem_of.values()).difference(leaf_of):
+        untested = set(stem_of.values()).difference(leaf_of)
+        if not fuzzies:  # then only a stem that starts with a prefix, or is its stem, matches
+            starts = methodcaller("startswith", tuple(p[0] for p in prefixes))
+            untested = {*filter(starts, untested), *untested.intersection(p[1] for p in prefixes)}
+        for token_stem in untested:
             hit = _prefix_or_fuzzy_leaf(token_stem, prefixes, fuzzies)
             if hit is not None:
                 leaf_of[token_stem] = hit

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from pathlib import Path
 
 import pytest
 import snowballstemmer
+from conftest import REUTERS, need_corpus
 
-from newssearch import analysis
+from newssearch import Document, analysis, load_documents
 from newssearch.analysis import Stemmer, fold, spans, stemmer, words
 from newssearch.engine.schema import NewsAnalyzer
 
@@ -133,6 +135,24 @@ def test_span_offsets_around_combining_marks() -> None:
 def test_a_word_that_folding_splits_shares_its_span() -> None:
     assert list(spans("½ cup")) == [(0, 1, "1"), (0, 1, "2"), (2, 5, "cup")]
     assert words("½ cup") == ["1", "2", "cup"]
+
+
+# Every ASCII character, inside words and between them.
+ASCII_EDGES = "".join(f"a{chr(c)}Z{chr(c)}9 " for c in range(128))
+
+
+@pytest.mark.parametrize("text", [t for t in SPAN_TEXTS if t.isascii()] + [ASCII_EDGES])
+def test_ascii_spans_are_those_any_script_gives(text: str) -> None:
+    assert spans(text) == analysis._any_spans(text)
+
+
+def test_ascii_spans_are_those_any_script_gives_on_reuters() -> None:
+    read = load_documents(need_corpus(REUTERS))
+    docs = itertools.islice((d for d in read if isinstance(d, Document)), 3000)
+    texts = [text for doc in docs for text in (doc.title, doc.body) if text.isascii()]
+    assert len(texts) > 5000
+    for text in texts:
+        assert spans(text) == analysis._any_spans(text)
 
 
 # --- stemming ----------------------------------------------------------------------------

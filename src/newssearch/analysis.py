@@ -6,8 +6,8 @@ Every word is kept, stop words included, so phrases keep their positions and `th
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Iterator
 from functools import cache
 
 import regex
@@ -17,6 +17,8 @@ import snowballstemmer
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*")
 # ASCII text: letters lowercased, digits kept, everything else a space; then split.
 _ASCII_WORDS = str.maketrans({c: c.lower() if c.isalnum() else " " for c in map(chr, range(128))})
+# The same words in lowercased ASCII text; the stdlib's `re` finds them faster than `regex`.
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 # The marks NFKD splits off Latin, Greek and Cyrillic letters; other scripts keep theirs.
 # The breve of Cyrillic й and ў stays: they are letters of their own, not accented и and у.
 _ACCENTS = regex.compile(r"[\u0300-\u0305\u0307-\u036f]|(?<![иуИУ])\u0306")
@@ -60,14 +62,24 @@ def words(text: str) -> list[str]:
     return [part for word in _WORD.findall(text) for part in _fold_word(word)]
 
 
-def spans(text: str) -> Iterator[tuple[int, int, str]]:
-    """Yields (start, end, folded word) for each word of `text`, offsets into `text` itself.
+def spans(text: str) -> list[tuple[int, int, str]]:
+    """Returns (start, end, folded word) for each word of `text`, offsets into `text` itself.
 
     The words are exactly those of `words(text)`; a word folding splits shares its span.
     """
-    for match in _WORD.finditer(text):
-        for part in _fold_word(match.group()):
-            yield match.start(), match.end(), part
+    if text.isascii():
+        # Lowercasing ASCII keeps every offset, and folds each word as `fold` would.
+        return [(m.start(), m.end(), m[0]) for m in _ASCII_WORD.finditer(text.lower())]
+    return _any_spans(text)
+
+
+def _any_spans(text: str) -> list[tuple[int, int, str]]:
+    # `spans` for text in any script, ASCII too.
+    return [
+        (match.start(), match.end(), part)
+        for match in _WORD.finditer(text)
+        for part in _fold_word(match.group())
+    ]
 
 
 class Stemmer:

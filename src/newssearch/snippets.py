@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter, methodcaller
 
 from rapidfuzz.distance import OSA
 
@@ -91,7 +93,7 @@ def make_snippet(
 
     `field` says whose words to mark: those of no field and of `field:`.
     """
-    tokens = [(start, end, word) for start, end, word in spans(body)]
+    tokens = spans(body)
     marks = _marks(tokens, tree, language, field)
     start, end = _window(body, tokens, marks, width)
     return _cut(body, start, end, [m for m in marks if start <= m[0] and m[1] <= end])
@@ -102,8 +104,8 @@ def mark_text(text: str, tree: Node, language: str, field: str = "body") -> Snip
 
     `field` says whose words count: those of no field and those of `field:`.
     """
-    tokens = list(spans(text))
-    return Snippet(text, tuple((s, e) for s, e, _ in _marks(tokens, tree, language, field)))
+    marks = _marks(spans(text), tree, language, field)
+    return Snippet(text, tuple((s, e) for s, e, _ in marks))
 
 
 def _marks(
@@ -111,20 +113,8 @@ def _marks(
 ) -> list[tuple[int, int, object]]:
     """Returns (start, end, leaf) for every match in the text, sorted, not overlapping."""
     stem = stemmer(language).stem
-    stems = [stem(word) for _, _, word in tokens]
     leaves = [leaf for leaf in positive_leaves(tree) if leaf.field in (None, field)]
-    found: list[tuple[int, int, object]] = []
-    taken = [False] * len(tokens)
-    places: dict[str, list[int]] = {}
-    for i, token_stem in enumerate(stems):
-        places.setdefault(token_stem, []).append(i)
-    for leaf in leaves:
-        if isinstance(leaf, Phrase):
-            wanted = [stem(w) for w in leaf.words]
-            for first, last in _phrase_matches(places, wanted, leaf.slop):
-                if not any(taken[first : last + 1]):
-                    taken[first : last + 1] = [True] * (last + 1 - first)
-                    found.append((tokens[first][0], tokens[last][1], leaf))
+    phrases = [(p, [stem(w) for w in p.words]) for p in leaves if isinstance(p, Phrase)]
     singles: dict[str, object] = {}
     prefixes: list[tuple[str, str, object]] = []
     fuzzies: list[tuple[str, int, object]] = []
@@ -135,30 +125,53 @@ def _marks(
             prefixes.append((leaf.prefix, stem(leaf.prefix), leaf))
         elif isinstance(leaf, Fuzzy):
             fuzzies.append((stem(leaf.word), leaf.distance, leaf))
-    # The leaf each distinct stem of the text is marked for, found once per stem; prefix and
-    # fuzzy tests only when the query has such leaves.
-    leaf_of: dict[str, object | None] = {}
-    for token_stem in places:
-        hit = singles.get(token_stem)
-        if hit is None and prefixes:
-            hit = next(
-                (p[2] for p in prefixes if token_stem.startswith(p[0]) or token_stem == p[1]), None
-            )
-        if hit is None and fuzzies:
-            hit = next(
-                (
-                    f[2]
-                    for f in fuzzies
-                    if OSA.distance(token_stem, f[0], score_cutoff=f[1]) <= f[1]
-                ),
-                None,
-            )
-        leaf_of[token_stem] = hit
-    for i, token_stem in enumerate(stems):
-        hit = None if taken[i] else leaf_of[token_stem]
+    # Each distinct word of the text is stemmed once; a stem is marked for its term, else for
+    # the first prefix or fuzzy term it matches (tested only if the query has such leaves).
+    # Then only the positions of the words needed, marked or in a phrase, are kept, in order.
+    words = list(map(itemgetter(2), tokens))
+    stem_of = {word: stem(word) for word in set(words)}
+    leaf_of = {s: singles[s] for s in singles.keys() & stem_of.values()}
+    if prefixes or fuzzies:
+        untested = set(stem_of.values()).difference(leaf_of)
+        if not fuzzies:  # then only a stem that starts with a prefix, or is its stem, matches
+            starts = methodcaller("startswith", tuple(p[0] for p in prefixes))
+            untested = {*filter(starts, untested), *untested.intersection(p[1] for p in prefixes)}
+        for token_stem in untested:
+            hit = _prefix_or_fuzzy_leaf(token_stem, prefixes, fuzzies)
+            if hit is not None:
+                leaf_of[token_stem] = hit
+    needed_stems = leaf_of.keys() | {s for _, wanted in phrases for s in wanted}
+    needed = set(compress(stem_of, map(needed_stems.__contains__, stem_of.values())))
+    positions = list(compress(range(len(words)), map(needed.__contains__, words)))
+    places: dict[str, list[int]] = {}
+    for i in positions:
+        places.setdefault(stem_of[words[i]], []).append(i)
+    found: list[tuple[int, int, object]] = []
+    taken = [False] * len(tokens)
+    for phrase, wanted in phrases:
+        for first, last in _phrase_matches(places, wanted, phrase.slop):
+            if not any(taken[first : last + 1]):
+                taken[first : last + 1] = [True] * (last + 1 - first)
+                found.append((tokens[first][0], tokens[last][1], phrase))
+    for i in positions:
+        hit = None if taken[i] else leaf_of.get(stem_of[words[i]])
         if hit is not None:
             found.append((tokens[i][0], tokens[i][1], hit))
     return sorted(found, key=lambda m: m[0])
+
+
+def _prefix_or_fuzzy_leaf(
+    token_stem: str, prefixes: list[tuple[str, str, object]], fuzzies: list[tuple[str, int, object]]
+) -> object | None:
+    """Returns the first prefix leaf, else the first fuzzy leaf, that a stem of the text
+    matches; None if none."""
+    hit = next((p[2] for p in prefixes if token_stem.startswith(p[0]) or token_stem == p[1]), None)
+    if hit is None:
+        hit = next(
+            (f[2] for f in fuzzies if OSA.distance(token_stem, f[0], score_cutoff=f[1]) <= f[1]),
+            None,
+        )
+    return hit
 
 
 def _phrase_matches(
@@ -217,10 +230,12 @@ def _snap(body: str, tokens: list[tuple[int, int, str]], start: int, end: int) -
         end = text_end
         start = max(0, min(start, end - (end - start)))
     if start > 0:
-        start = next((s for s, _, _ in tokens if s >= start), start)
+        # Tokens are in order of both their starts and their ends.
+        k = bisect_left(tokens, start, key=itemgetter(0))
+        start = tokens[k][0] if k < len(tokens) else start
     if end < text_end:
-        ends = [e for _, e, _ in tokens if start < e <= end]
-        end = ends[-1] if ends else end
+        k = bisect_right(tokens, end, key=itemgetter(1))
+        end = tokens[k - 1][1] if k and tokens[k - 1][1] > start else end
     while start < end and body[start].isspace():
         start += 1
     return start, end
@@ -228,20 +243,12 @@ def _snap(body: str, tokens: list[tuple[int, int, str]], start: int, end: int) -
 
 def _cut(body: str, start: int, end: int, marks: list[tuple[int, int, object]]) -> Snippet:
     """Returns the snippet of body[start:end], whitespace runs collapsed, `…` where trimmed."""
-    text: list[str] = [ELLIPSIS] if start > 0 else []
-    length = len(text)
-    remap: dict[int, int] = {}
-    at = start
-    for gap in [*_SPACE.finditer(body, start, end), None]:
-        stop = gap.start() if gap else end
-        for offset in range(at, stop + 1):
-            remap[offset] = length + offset - at
-        text.append(body[at:stop])
-        length += stop - at
-        if gap:
-            text.append(" ")
-            length += 1
-            at = gap.end()
-    if end < len(body.rstrip()):
-        text.append(ELLIPSIS)
-    return Snippet("".join(text), tuple((remap[s], remap[e]) for s, e, _ in marks))
+    head = ELLIPSIS if start > 0 else ""
+    tail = ELLIPSIS if end < len(body.rstrip()) else ""
+
+    def at(offset: int) -> int:
+        # Marks begin and end at words, never inside a run of whitespace.
+        return len(head) + len(_SPACE.sub(" ", body[start:offset]))
+
+    text = head + _SPACE.sub(" ", body[start:end]) + tail
+    return Snippet(text, tuple((at(s), at(e)) for s, e, _ in marks))

@@ -153,6 +153,7 @@ class Executor:
             for name in schema.TEXT_FIELDS
         }
         self._idf: dict[tuple[str | None, bytes], float] = {}
+        self._length_norms: dict[tuple[str, str | None], Scores] = {}
         self._expansions: dict[tuple[str | None, str], list[bytes]] = {}
         self._lexicons: dict[str, list[str]] = {}
 
@@ -308,14 +309,11 @@ class Executor:
             lists = [(w, p) for name, w in _weights(field) if (p := seg.postings(name, text))]
             if not lists:  # a prefix's or fuzzy term's word that only other segments have
                 continue
-            freqs = np.zeros(seg.size) if scored else None
-            for weight, found in lists:
+            for _, found in lists:
                 mask[found.docs] = True
-                if freqs is not None:
-                    freqs[found.docs] += weight * found.freqs
-            if scores is not None and freqs is not None:
-                docs = np.flatnonzero(freqs)
-                scores[docs] += self._bm25f(seg, field, docs, freqs[docs], self.idf(field, text))
+            if scores is not None:
+                docs, freqs = _combined(lists, seg.size)
+                scores[docs] += self._bm25f(seg, field, docs, freqs, self.idf(field, text))
         return mask, scores
 
     def _phrase(self, seg: Segment, node: Phrase, scored: bool) -> tuple[Mask, Scores | None]:
@@ -380,15 +378,46 @@ class Executor:
     ) -> Scores:
         """BM25F: the weighted frequencies of the fields, saturated once, over the weighted
         length of the fields (Robertson and Zaragoza); plain BM25 for one field."""
-        lengths = sum(weight * seg.lengths[name][docs] for name, weight in _weights(field))
-        average = sum(weight * self._avg_length[name] for name, weight in _weights(field))
-        norm = K1 * (1 - B + B * lengths / average)
-        result: Scores = idf * freqs * (K1 + 1) / (freqs + norm)
+        result: Scores = idf * freqs * (K1 + 1) / (freqs + self._norms(seg, field)[docs])
         return result
+
+    def _norms(self, seg: Segment, field: str | None) -> Scores:
+        """Returns BM25's length normalization of every document of a segment, for `field`
+        (None: title and body, weighted), computed once per commit."""
+        key = (seg.segment_id, field)
+        found = self._length_norms.get(key)
+        if found is None:
+            lengths = sum(weight * seg.lengths[name] for name, weight in _weights(field))
+            average = sum(weight * self._avg_length[name] for name, weight in _weights(field))
+            found = np.asarray(K1 * (1 - B + B * lengths / average), dtype=np.float64)
+            self._length_norms[key] = found
+        return found
 
 
 def _weights(field: str | None) -> tuple[tuple[str, float], ...]:
     return (("title", TITLE_WEIGHT), ("body", 1.0)) if field is None else ((field, 1.0),)
+
+
+def _combined(lists: list[tuple[float, Postings]], size: int) -> tuple[Ids, Scores]:
+    """Returns the documents of a term's posting lists in some fields (of a segment of `size`
+    documents) and, per document, the sum of its frequencies times their fields' weights:
+    merged sparsely where they are few, through an array of the segment's size where many."""
+    if len(lists) == 1:
+        weight, found = lists[0]
+        return found.docs, weight * found.freqs
+    if sum(found.docs.size for _, found in lists) * 8 < size:
+        docs = np.concatenate([found.docs for _, found in lists])
+        weighted = np.concatenate([weight * found.freqs for weight, found in lists])
+        order = np.argsort(docs, kind="stable")  # each doc's fields in their order
+        docs = docs[order]
+        first = np.ones(docs.size, dtype=np.bool_)
+        first[1:] = docs[1:] != docs[:-1]
+        return docs[first], np.add.reduceat(weighted[order], np.flatnonzero(first))
+    freqs = np.zeros(size)
+    for weight, found in lists:
+        freqs[found.docs] += weight * found.freqs
+    docs = np.flatnonzero(freqs)
+    return docs, freqs[docs]
 
 
 def _either(seg: Segment, text: bytes) -> int:

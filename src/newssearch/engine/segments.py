@@ -90,20 +90,32 @@ def write_segments(
             return _write_here(directory, indexname, index_schema, head)
         if WORKERS < 2:
             return _write_here(directory, indexname, index_schema, chain(head, chunks))
-        limits = (SEGMENT_DOCUMENTS, SEGMENT_BYTES)  # as this process has them (tests set them)
+        limits = [_limits(worker) for worker in range(WORKERS)]  # as set here (tests set them)
         pending: deque[Future[Any]] = deque()
         done: list[Any] = []
         for n, batch in enumerate(chain(head, chunks)):
             if len(pending) >= 2 * WORKERS:
                 done.append(pending.popleft().result())
             pending.append(
-                writers.submit(n % WORKERS, (directory, indexname, index_schema), batch, limits)
+                writers.submit(
+                    n % WORKERS, (directory, indexname, index_schema), batch, limits[n % WORKERS]
+                )
             )
         done += [future.result() for future in pending]
         done += writers.finish()
         return [segment for segment in done if segment is not None]
     finally:
         writers.close()
+
+
+def _limits(worker: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Returns the (documents, characters of text) at which process `worker` finishes its first
+    segment, and its others: the first ones at 1/WORKERS, 2/WORKERS... of the others' size, so
+    that the processes finish their segments (the inversion: their peak of memory) in turn,
+    not at once."""
+    share = (worker + 1) / WORKERS
+    later = (SEGMENT_DOCUMENTS, SEGMENT_BYTES)
+    return (int(later[0] * share), int(later[1] * share)), later
 
 
 def _write_here(
@@ -142,6 +154,8 @@ class _Writers:
             yield doc
 
     def _start(self) -> None:
+        if self._pools:  # started already (by an early batch)
+            return
         context = multiprocessing.get_context("spawn")
         self._pools = [
             ProcessPoolExecutor(1, mp_context=context, initializer=_start_writer)
@@ -155,12 +169,12 @@ class _Writers:
         worker: int,
         where: tuple[str, str, Any],
         documents: list[Document],
-        limits: tuple[int, int],
+        limits: tuple[tuple[int, int], tuple[int, int]],
     ) -> Future[Any]:
         """Has process `worker` add `documents` to its segment in the index `where` (directory,
-        name, schema); the future is that segment once `limits` finished it, else None."""
-        if not self._pools:
-            self._start()
+        name, schema); the future is that segment once `limits` (of its first segment, of the
+        others) finished it, else None."""
+        self._start()
         return self._pools[worker].submit(_add_batch, where, documents, limits)
 
     def finish(self) -> list[Any]:
@@ -204,8 +218,9 @@ def _trim_freed_memory() -> None:
     libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
 
 
-# In a writer process: the segment it is adding batches to.
+# In a writer process: the segment it is adding batches to, and whether it finished one.
 _open: SegmentWriter | None = None
+_finished = False
 
 
 def _ready() -> None:
@@ -213,17 +228,20 @@ def _ready() -> None:
 
 
 def _add_batch(
-    where: tuple[str, str, Any], documents: list[Document], limits: tuple[int, int]
+    where: tuple[str, str, Any],
+    documents: list[Document],
+    limits: tuple[tuple[int, int], tuple[int, int]],
 ) -> Any:
     """Adds `documents` to this process's segment; returns the segment if that finished it
-    (it holds `limits`' documents or characters of text), else None."""
-    global _open
+    (it holds `limits`' documents or characters of text: of a first segment, of the others),
+    else None."""
+    global _open, _finished
     if _open is None:
         _open = SegmentWriter(*where)
     _open.add(documents)
-    if not _open.full(limits):
+    if not _open.full(limits[_finished]):
         return None
-    full, _open = _open, None
+    full, _open, _finished = _open, None, True
     return full.finish()
 
 

@@ -66,9 +66,19 @@ def run(
         raise InvalidArgumentError(f"suggestions must be True or False, not {suggestions!r}")
     wanted = facet_counts.parse_facets(facets, executor.keyword_fields)
     ranked = _Ranked(
-        executor, text, date_from, date_to, sort, match, expand, recency, now, scored=limit > 0
+        executor,
+        text,
+        date_from,
+        date_to,
+        sort,
+        match,
+        expand,
+        recency,
+        now,
+        scored=limit > 0,
+        first=offset + limit,
     )
-    total = int(ranked.docnums.size)
+    total = ranked.total
     page = _page(executor, ranked.docnums, ranked.keys, offset, limit) if limit else []
     hits = tuple(ranked.hit(i, snippets) for i in page)
     suggestion = None
@@ -141,8 +151,11 @@ class _Ranked:
         recency: str | None,
         now: datetime | None,
         scored: bool = True,
+        first: int | None = None,
     ) -> None:
-        """Evaluates the query; `scored=False` only finds the matches (for a count)."""
+        """Evaluates the query; `scored=False` only finds the matches (for a count). With
+        `first`, only the matches that can be among the first `first` by relevance (and their
+        ties) are kept in `docnums`, `keys` and `scores`; `total` counts them all."""
         if sort not in SORTS:
             raise InvalidArgumentError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         if not isinstance(expand, (bool, expansion.Expansion)):
@@ -185,7 +198,7 @@ class _Ranked:
         if (
             settings is not None and scored
         ):  # feedback from the top by relevance alone, then re-ranked
-            docnums, keys, scores = _matches(runs, sort, None, 0)
+            docnums, keys, scores, _ = _matches(runs, sort, None, 0)
             top = _page(executor, docnums, keys, 0, settings.docs)
             self.expansion = expansion.feedback_words(
                 executor, docnums[top].tolist(), scores[top].tolist(), settings
@@ -194,8 +207,8 @@ class _Ranked:
             if feedback is not None:
                 runs = expansion.rerank(executor, runs, feedback, settings)
         self.matched = runs
-        self.docnums, self.keys, self.scores = _matches(
-            runs, sort, half_life if scored else None, int(moment.timestamp())
+        self.docnums, self.keys, self.scores, self.total = _matches(
+            runs, sort, half_life if scored else None, int(moment.timestamp()), first
         )
 
     def hit(self, i: int, snippets: bool) -> Hit:
@@ -237,32 +250,53 @@ def _matches(
     sort: str,
     half_life: float | None,
     now: int,
-) -> tuple[np.ndarray[Any, Any], list[np.ndarray[Any, Any]], np.ndarray[Any, Any]]:
-    """Returns the docnums of every match, their sort keys (most significant first) and their
-    scores (0 unless ranked by relevance)."""
-    found = [(segment, np.flatnonzero(mask), scores) for segment, mask, scores in matched]
+    first: int | None = None,
+) -> tuple[np.ndarray[Any, Any], list[np.ndarray[Any, Any]], np.ndarray[Any, Any], int]:
+    """Returns the docnums of every match, their sort keys (most significant first), their
+    scores (0 unless ranked by relevance) and how many there are. With `first`, ranked by
+    relevance, only those of each segment that can be among its first `first` (and the ties of
+    the last) are returned; the count is of all."""
+    total = 0
+    parts = []
+    for segment, mask, values in matched:
+        local = np.flatnonzero(mask)
+        total += local.size
+        # Rounded so that equal scores tie exactly whatever the order of float additions.
+        scores = np.round(values[local], 9) if values is not None else local * 0.0
+        starts = factors = None  # the dates: gathered for the matches kept, unless needed here
+        lead = -scores
+        if half_life is not None:  # relevance × decay, compared as logs
+            starts = segment.starts[local]
+            factors = decay.log_factors(starts, segment.ends[local], now, half_life)
+            with np.errstate(divide="ignore"):
+                lead = -(np.log(scores) + factors)
+        if first is not None and sort == "relevance" and local.size > first:
+            keep = lead <= np.partition(lead, first - 1)[first - 1] if first else lead < -np.inf
+            local, scores, lead = local[keep], scores[keep], lead[keep]
+            if starts is not None and factors is not None:
+                starts, factors = starts[keep], factors[keep]
+        parts.append(
+            (
+                local + segment.offset,
+                scores,
+                segment.starts[local] if starts is None else starts,
+                lead,
+                factors,
+            )
+        )
     none = [np.zeros(0, np.int64)]
-    docnums = np.concatenate([local + segment.offset for segment, local, _ in found] or none)
-    starts = np.concatenate([segment.starts[local] for segment, local, _ in found] or none)
+    docnums, scores, starts, lead = (
+        np.concatenate([part[n] for part in parts] or none) for n in range(4)
+    )
     undated = starts == schema.UNDATED
     if sort != "relevance":
-        return docnums, [undated, starts if sort == "date" else -starts], np.zeros(docnums.size)
-    # Rounded so that equal scores tie exactly whatever the order of float additions.
-    scores = np.round(
-        np.concatenate(
-            [values[local] if values is not None else local * 0.0 for _, local, values in found]
-            or none
-        ),
-        9,
-    )
+        keys = [undated, starts if sort == "date" else -starts]
+        return docnums, keys, np.zeros(docnums.size), total
     if half_life is None:
-        return docnums, [-scores, undated, -starts], scores
-    # relevance × decay, compared as logs; the undated (factor 0) after the dated, by relevance.
-    ends = np.concatenate([segment.ends[local] for segment, local, _ in found] or none)
-    factors = decay.log_factors(starts, ends, now, half_life)
-    with np.errstate(divide="ignore"):
-        logs = np.log(scores) + factors
-    return docnums, [-logs, undated, -scores, -starts], scores * np.exp(factors)
+        return docnums, [lead, undated, -starts], scores, total
+    # The undated (factor 0) after the dated, by relevance.
+    decays = np.exp(np.concatenate([part[4] for part in parts if part[4] is not None] or none))
+    return docnums, [lead, undated, -scores, -starts], scores * decays, total
 
 
 def _page(

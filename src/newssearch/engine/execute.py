@@ -23,7 +23,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from newssearch.analysis import stemmer
-from newssearch.engine import columns, schema
+from newssearch.engine import columns, malloc, schema
 from newssearch.engine.phrases import exact_phrases, sloppy_phrases
 from newssearch.engine.postings_cache import Ids, Postings, PostingsCache, read_postings
 from newssearch.errors import QueryLimitError
@@ -136,6 +136,7 @@ class Executor:
     """Evaluates query trees against one searcher (one commit) of an index."""
 
     def __init__(self, searcher: Any, cache: PostingsCache) -> None:
+        malloc.serve_queries()
         self.searcher = searcher
         analyzer = schema.analyzer_of(searcher.schema)
         assert analyzer is not None

@@ -10,7 +10,6 @@ not the corpus. A segment is invisible until the index commits it.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 import threading
@@ -28,7 +27,7 @@ from whoosh.util.numeric import length_to_byte
 
 from newssearch.analysis import stemmer, words
 from newssearch.documents import Document
-from newssearch.engine import postings, schema
+from newssearch.engine import malloc, postings, schema
 from newssearch.engine.storage import NewsStorage
 
 BATCH_DOCUMENTS = 1_000  # sent to a writer process at a time
@@ -40,7 +39,6 @@ LOCAL_BYTES = 8_000_000
 WARM_DOCUMENTS = 1_000  # read before the writer processes are started (see write_segments)
 WORKERS = min(2, os.cpu_count() or 1)
 PASS_TOKENS = 1 << 18  # a field's tokens inverted at once: bounds the inversion's arrays
-_M_TRIM_THRESHOLD = -1  # mallopt's parameter number, from glibc's malloc.h
 
 
 def batches(documents: Iterable[Document]) -> Iterator[list[Document]]:
@@ -191,31 +189,16 @@ class _Writers:
 
 
 def _start_writer() -> None:
-    """Sets up a writer process: its freed memory returned (`_trim_freed_memory`), and its
-    end when the process that started it ends, even killed: it would otherwise wait for
+    """Sets up a writer process: its freed memory returned (`malloc.trim_freed_memory`), and
+    its end when the process that started it ends, even killed: it would otherwise wait for
     batches forever (and hold the pipes of that process's output)."""
-    _trim_freed_memory()
+    malloc.trim_freed_memory()
 
     def watch(parent: Any) -> None:
         parent.join()
         os._exit(1)
 
     threading.Thread(target=watch, args=(multiprocessing.parent_process(),), daemon=True).start()
-
-
-def _trim_freed_memory() -> None:
-    """Has glibc's malloc return freed memory past 128 KiB at the top of the heap at once.
-
-    By default it raises its threshold for mapping large blocks as they are freed, and the
-    inversion's arrays then come from the heap, whose freed space it keeps: a writer process
-    grew by some 20 MB a segment (four segments of 20,000 articles: peak 136 MB; trimmed,
-    116 MB, about 5% slower). Setting the trim threshold fixes both. Elsewhere than glibc,
-    nothing is done."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
 
 
 # In a writer process: the segment it is adding batches to, and whether it finished one.

@@ -94,6 +94,12 @@ class Stemmer:
         self._stemmer = snowballstemmer.stemmer(language)
         self._cache: dict[str, str] = {}
 
+    def uncached(self, word: str) -> str:
+        """Returns the stem of a folded word, leaving the cache alone (for a caller that keeps
+        its own: the writer numbers each word once per segment)."""
+        stem: str = self._stemmer.stemWord(word)
+        return stem
+
     def stem(self, word: str) -> str:
         """Returns the stem of a folded word: `plans`, `planned` -> `plan`."""
         try:
@@ -101,8 +107,7 @@ class Stemmer:
         except KeyError:
             if len(self._cache) >= _STEM_CACHE_LIMIT:
                 self._cache.clear()
-            stem: str = self._stemmer.stemWord(word)
-            self._cache[word] = stem
+            stem = self._cache[word] = self.uncached(word)
             return stem
 
     def stems(self, text: str) -> list[str]:

@@ -88,32 +88,20 @@ def write_segments(
             return _write_here(directory, indexname, index_schema, head)
         if WORKERS < 2:
             return _write_here(directory, indexname, index_schema, chain(head, chunks))
-        limits = [_limits(worker) for worker in range(WORKERS)]  # as set here (tests set them)
+        limits = (SEGMENT_DOCUMENTS, SEGMENT_BYTES)  # as this process has them (tests set them)
         pending: deque[Future[Any]] = deque()
         done: list[Any] = []
         for n, batch in enumerate(chain(head, chunks)):
             if len(pending) >= 2 * WORKERS:
                 done.append(pending.popleft().result())
             pending.append(
-                writers.submit(
-                    n % WORKERS, (directory, indexname, index_schema), batch, limits[n % WORKERS]
-                )
+                writers.submit(n % WORKERS, (directory, indexname, index_schema), batch, limits)
             )
         done += [future.result() for future in pending]
         done += writers.finish()
         return [segment for segment in done if segment is not None]
     finally:
         writers.close()
-
-
-def _limits(worker: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Returns the (documents, characters of text) at which process `worker` finishes its first
-    segment, and its others: the first ones at 1/WORKERS, 2/WORKERS... of the others' size, so
-    that the processes finish their segments (the inversion: their peak of memory) in turn,
-    not at once."""
-    share = (worker + 1) / WORKERS
-    later = (SEGMENT_DOCUMENTS, SEGMENT_BYTES)
-    return (int(later[0] * share), int(later[1] * share)), later
 
 
 def _write_here(
@@ -167,11 +155,10 @@ class _Writers:
         worker: int,
         where: tuple[str, str, Any],
         documents: list[Document],
-        limits: tuple[tuple[int, int], tuple[int, int]],
+        limits: tuple[int, int],
     ) -> Future[Any]:
         """Has process `worker` add `documents` to its segment in the index `where` (directory,
-        name, schema); the future is that segment once `limits` (of its first segment, of the
-        others) finished it, else None."""
+        name, schema); the future is that segment once `limits` finished it, else None."""
         self._start()
         return self._pools[worker].submit(_add_batch, where, documents, limits)
 
@@ -201,9 +188,8 @@ def _start_writer() -> None:
     threading.Thread(target=watch, args=(multiprocessing.parent_process(),), daemon=True).start()
 
 
-# In a writer process: the segment it is adding batches to, and whether it finished one.
+# In a writer process: the segment it is adding batches to.
 _open: SegmentWriter | None = None
-_finished = False
 
 
 def _ready() -> None:
@@ -211,20 +197,17 @@ def _ready() -> None:
 
 
 def _add_batch(
-    where: tuple[str, str, Any],
-    documents: list[Document],
-    limits: tuple[tuple[int, int], tuple[int, int]],
+    where: tuple[str, str, Any], documents: list[Document], limits: tuple[int, int]
 ) -> Any:
     """Adds `documents` to this process's segment; returns the segment if that finished it
-    (it holds `limits`' documents or characters of text: of a first segment, of the others),
-    else None."""
-    global _open, _finished
+    (it holds `limits`' documents or characters of text), else None."""
+    global _open
     if _open is None:
         _open = SegmentWriter(*where)
     _open.add(documents)
-    if not _open.full(limits[_finished]):
+    if not _open.full(limits):
         return None
-    full, _open, _finished = _open, None, True
+    full, _open = _open, None
     return full.finish()
 
 
@@ -255,7 +238,7 @@ class SegmentWriter:
         self._schema = index_schema
         analyzer = schema.analyzer_of(index_schema)
         assert analyzer is not None
-        stem = stemmer(analyzer.language).stem
+        stem = stemmer(analyzer.language).uncached
         self._keyword_names = [name for name, _ in analyzer.keyword_fields]
         self._text = {name: _FieldTokens(stem) for name in schema.TEXT_FIELDS}
         self._keywords: dict[str, dict[bytes, list[tuple[int, int]]]] = defaultdict(

@@ -69,7 +69,12 @@ def test_every_query_answers_or_is_refused_with_a_position(
         assert hit.snippet is not None
         hit.snippet.render("html")
     tree = parse(text, match)
-    assert parse(str(tree)) == tree, text
+    try:
+        assert parse(str(tree)) == tree, text
+    except QueryLimitError as e:
+        # Printed, a tree spells out its groups: `a OR NOT NOT b c` is `(a OR (NOT NOT b AND
+        # c))`, two levels deeper, so a query within the nesting limit can print past it.
+        assert e.reason.startswith("nested too deep"), (text, e)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

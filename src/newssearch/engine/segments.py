@@ -4,7 +4,7 @@ whoosh's writer sends every token through a chain of Token objects, then pickles
 into a sorting pool on disk and back. Here documents are analyzed straight to stems, their
 tokens kept as term numbers (4 bytes a token), inverted with numpy a range of terms at a time
 and encoded (`newssearch.engine.postings`); batches are written by parallel processes, each
-adding the batches it takes to a segment of its own. Memory is bounded by the segment size,
+adding every other batch to a segment of its own. Memory is bounded by the segment size,
 not the corpus. A segment is invisible until the index commits it.
 """
 
@@ -83,20 +83,19 @@ def write_segments(
             size += sum(map(_text_size, batch))
             if count > LOCAL_DOCUMENTS or size > LOCAL_BYTES:
                 break
-        else:  # input this small is written here, while the processes stop
-            writers.close(wait=False)
-            return _write_here(directory, indexname, index_schema, head)
-        if WORKERS < 2:
-            return _write_here(directory, indexname, index_schema, chain(head, chunks))
+        where = (directory, indexname, index_schema)
         limits = (SEGMENT_DOCUMENTS, SEGMENT_BYTES)  # as this process has them (tests set them)
+        if count <= LOCAL_DOCUMENTS and size <= LOCAL_BYTES:  # all of it: written here, at once
+            writers.close(wait=False)  # while the processes stop
+            return _write_here(where, head, limits)
+        if WORKERS < 2:
+            return _write_here(where, chain(head, chunks), limits)
         pending: deque[Future[Any]] = deque()
         done: list[Any] = []
         for n, batch in enumerate(chain(head, chunks)):
             if len(pending) >= 2 * WORKERS:
                 done.append(pending.popleft().result())
-            pending.append(
-                writers.submit(n % WORKERS, (directory, indexname, index_schema), batch, limits)
-            )
+            pending.append(writers.submit(n % WORKERS, where, batch, limits))
         done += [future.result() for future in pending]
         done += writers.finish()
         return [segment for segment in done if segment is not None]
@@ -105,18 +104,17 @@ def write_segments(
 
 
 def _write_here(
-    directory: str, indexname: str, index_schema: Any, chunks: Iterable[list[Document]]
+    where: tuple[str, str, Any], chunks: Iterable[list[Document]], limits: tuple[int, int]
 ) -> list[Any]:
-    """Returns the segments of `chunks` written in this process, each finished at the
-    segment limits and at the end."""
-    done, writer = [], None
-    for batch in chunks:
-        writer = writer or SegmentWriter(directory, indexname, index_schema)
-        writer.add(batch)
-        if writer.full((SEGMENT_DOCUMENTS, SEGMENT_BYTES)):
-            done.append(writer.finish())
-            writer = None
-    return done if writer is None else [*done, writer.finish()]
+    """Returns the segments of `chunks` written in this process, as a writer process writes
+    its batches."""
+    global _open
+    try:
+        found = [_add_batch(where, batch, limits) for batch in chunks]
+        found.append(_finish_open())
+    finally:
+        _open = None  # after an error too: the next call starts a segment of its own
+    return [segment for segment in found if segment is not None]
 
 
 class _Writers:

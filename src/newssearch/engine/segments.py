@@ -34,9 +34,9 @@ BATCH_DOCUMENTS = 1_000  # sent to a writer process at a time
 BATCH_BYTES = 2_000_000  # or about this much text
 # A writer process finishes its segment at this many documents or about this much text. Its
 # memory grows with the segment, and a query searches every segment: on Reuters 48×, segments
-# of 20,000 (52) peaked at 338 MB for all processes, 12,000 (87) at 307-314 MB and 10,000
+# of 20,000 (52) peaked at 338 MB for all processes, 12,000 (88) at 307-314 MB and 10,000
 # (104) at 306 MB, against some 258 MB for Reuters once (about 11,000 per process), while
-# queries took some 10% longer on the 87 than on the 52.
+# queries took some 10% longer on the 88 than on the 52.
 SEGMENT_DOCUMENTS = 12_000
 SEGMENT_BYTES = 16_000_000
 LOCAL_DOCUMENTS = 5_000  # input up to this many documents (or bytes) is written here, at once

@@ -337,21 +337,6 @@ def test_a_small_input_is_one_segment_written_here(
     assert [segment.doc_count_all() for segment in new] == [10]
 
 
-def test_a_segment_inverted_in_passes_writes_the_same_bytes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A segment whose tokens are inverted a few terms at a time is byte for byte the one
-    inverted at once."""
-    docs = _synthetic()[1400:1600]  # with the 70,000-word body
-    found = []
-    for tokens in (1 << 30, 50):
-        monkeypatch.setattr(segments, "PASS_TOKENS", tokens)
-        ix = Index.create(tmp_path / f"pass-{tokens}", keyword_fields=["places"])
-        segment = segments.write_segment(str(ix.path), "MAIN", ix._ix.schema, docs)
-        found.append(_segment_files(ix.path, segment))
-    assert found[0] == found[1] and len(found[0][".pst"]) > 100_000
-
-
 def test_chunks_are_whole_terms_of_bounded_positions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(postings, "CHUNK_POSITIONS", 3)
     term = np.array([0, 0, 0, 1, 2, 2, 3, 4], dtype=np.int32)
@@ -371,16 +356,21 @@ def _segment_files(directory: Path, segment: Any) -> dict[str, bytes]:
         storage.close()
 
 
+@pytest.mark.parametrize(
+    ("module", "setting", "small"),
+    [(postings, "CHUNK_POSITIONS", 7), (segments, "PASS_TOKENS", 50)],
+)
 def test_encoding_in_chunks_writes_the_same_bytes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: Any, setting: str, small: int
 ) -> None:
-    """A segment written a few positions at a time is byte for byte the one written at once
-    (posting lists, term table, lengths: every file), with terms longer than a chunk."""
+    """A segment encoded a few positions at a time, or inverted a few terms at a time, is byte
+    for byte the one written at once (posting lists, term table, lengths: every file), with
+    terms longer than a chunk."""
     docs = _synthetic()[1400:1600]  # with the 70,000-word body
     found = []
-    for chunk in (1 << 30, 7):
-        monkeypatch.setattr(postings, "CHUNK_POSITIONS", chunk)
-        ix = Index.create(tmp_path / f"chunk-{chunk}", keyword_fields=["places"])
+    for size in (1 << 30, small):
+        monkeypatch.setattr(module, setting, size)
+        ix = Index.create(tmp_path / f"{setting}-{size}", keyword_fields=["places"])
         segment = segments.write_segment(str(ix.path), "MAIN", ix._ix.schema, docs)
         found.append(_segment_files(ix.path, segment))
     assert found[0] == found[1] and len(found[0][".pst"]) > 100_000

@@ -111,8 +111,20 @@ def test_optimize_on_the_command_line(tmp_path: Path, small: None) -> None:
 _OPTIMIZER = textwrap.dedent(
     """
     import sys
+    import time
     from newssearch import Index
+    from newssearch.engine import joining
 
+    # A merge copies 2,000 documents in a moment: here it copies a few terms at a time, and
+    # waits after each, so that the kills land inside it.
+    joining.CHUNK_BYTES = 1_000
+    write_chunk = joining._write_chunk
+
+    def slowly(*args):
+        time.sleep(0.02)
+        write_chunk(*args)
+
+    joining._write_chunk = slowly
     index = Index.open(sys.argv[1])
     print("merging", flush=True)
     print(index.optimize().summary(), flush=True)

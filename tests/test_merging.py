@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from newssearch.engine import merging
@@ -36,9 +38,15 @@ def test_every_four_small_neighbours_are_merged() -> None:
 
 def test_merged_segments_stay_unless_their_level_fills() -> None:
     big = 4 * FLOOR
-    assert runs(big, big, big, big) == []  # 80,000 > LARGEST_MERGED: never merged further
     assert runs(big, FLOOR, FLOOR, FLOOR) == []  # the small ones are only three
     assert runs(big, FLOOR, FLOOR, FLOOR, 100) == [(1, 5)]
+    assert runs(big, big, big, big) == [(0, 4)]  # without deletions: joined at any size
+
+
+def test_segments_with_deletions_are_rewritten_up_to_the_largest_merge() -> None:
+    big = 4 * FLOOR
+    assert runs(big, big, big, big, deleted={2: 1}) == []  # 80,000 > LARGEST_MERGED
+    assert runs(FLOOR, FLOOR, FLOOR, FLOOR, deleted={2: 1}) == [(0, 4)]
 
 
 def test_a_window_over_the_largest_merge_moves_on() -> None:
@@ -47,8 +55,12 @@ def test_a_window_over_the_largest_merge_moves_on() -> None:
 
 
 def test_levels_group_from_the_start_of_the_index() -> None:
-    # A segment of level 6.9 (14,000) groups with the 20,000s; the small ones after it merge.
-    assert runs(20_000, 14_000, FLOOR, FLOOR, FLOOR, FLOOR, 20_000) == [(2, 6)]
+    # A segment of level 6.9 (14,000) groups with the 20,000s: the group is 7 segments, and
+    # its first four are merged. With a deletion in the first, those are more than
+    # LARGEST_MERGED to rewrite, and the window moves on to the next four, which have none.
+    assert runs(20_000, 14_000, FLOOR, FLOOR, FLOOR, FLOOR, 20_000) == [(0, 4)]
+    sizes = (20_000, 14_000, FLOOR, FLOOR, FLOOR, FLOOR, 20_000)
+    assert runs(*sizes, deleted={0: 1}) == [(1, 5)]
 
 
 def test_segments_that_lost_more_than_half_are_rewritten_or_dropped() -> None:
@@ -59,18 +71,20 @@ def test_segments_that_lost_more_than_half_are_rewritten_or_dropped() -> None:
     assert runs(FLOOR, FLOOR, 10, FLOOR, deleted={2: 90}) == [(0, 4)]
 
 
-@pytest.mark.parametrize("segments", [70, 200])
-def test_the_segment_count_is_bounded(segments: int) -> None:
-    """Every batch merged the commit it came in: the count stays within one level's fill."""
+@pytest.mark.parametrize("segments", [70, 200, 1_000])
+def test_the_segment_count_is_logarithmic(segments: int) -> None:
+    """Every batch merged in the commit it came in, again until nothing is picked: each level
+    holds fewer than LEVEL_SEGMENTS segments (4 here)."""
     sizes: list[int] = []
     for _ in range(segments):
         sizes.append(FLOOR)
-        for run in reversed(runs(*sizes)):
-            sizes[run[0] : run[1]] = [sum(sizes[run[0] : run[1]])]
+        while found := runs(*sizes):
+            for first, end in reversed(found):
+                sizes[first:end] = [sum(sizes[first:end])]
     assert sum(sizes) == segments * FLOOR
-    largest = merging.LARGEST_MERGED
-    assert sizes.count(largest) == segments * FLOOR // largest
-    assert len(sizes) - sizes.count(largest) < merging.MERGE_FACTOR
+    levels = 1 + math.ceil(math.log(segments, merging.MERGE_FACTOR))
+    assert len(sizes) <= 3 * levels
+    assert len(sizes) == {70: 4, 200: 5, 1_000: 10}[segments]
 
 
 def test_by_default_a_level_waits_for_eight_segments(monkeypatch: pytest.MonkeyPatch) -> None:

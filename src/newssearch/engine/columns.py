@@ -64,6 +64,16 @@ class VarBytes:
         raw = self._file.get(position, count * np.dtype(code).itemsize)
         return np.frombuffer(raw, dtype=np.dtype(code).newbyteorder(">")).astype(np.int64)
 
+    @property
+    def lengths(self) -> npt.NDArray[np.int64]:
+        """Returns every document's value's length (0 for none)."""
+        return self._lengths
+
+    def content(self) -> bytes:
+        """Returns every document's value, one after the other."""
+        total = int(self._lengths.sum())
+        return bytes(self._file.get(self._base, total)) if total else b""
+
     def __getitem__(self, docnum: int) -> bytes:
         length = int(self._lengths[docnum])
         if not length:

@@ -32,7 +32,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 
 from newssearch.documents import Document
-from newssearch.engine import schema, segments
+from newssearch.engine import joining, schema, segments
 
 MERGE_FACTOR = 4
 LEVEL_SEGMENTS = 8
@@ -60,7 +60,8 @@ def choose(sizes: Sequence[tuple[int, int]]) -> list[range]:
         first = start if upto + 1 - start >= LEVEL_SEGMENTS else upto + 1
         while first + MERGE_FACTOR <= upto + 1:
             run = range(first, first + MERGE_FACTOR)
-            if sum(live[i] for i in run) <= LARGEST_MERGED:
+            whole = all(count == total for count, total in (sizes[i] for i in run))
+            if whole or sum(live[i] for i in run) <= LARGEST_MERGED:
                 runs.append(run)
                 first += MERGE_FACTOR
             else:
@@ -77,29 +78,50 @@ def merge(
     directory: str, indexname: str, index_schema: Any, current: Sequence[Any], everything: bool
 ) -> list[Any]:
     """Returns the segments to commit in place of `current` (whoosh segments, in index order):
-    the runs `choose` picks merged, or with `everything` all of them in one (`optimize`)."""
+    the runs `choose` picks merged, again until it picks none (a merge's segment may complete
+    a group of the next level), or with `everything` all of them in one (`optimize`)."""
     if everything:
-        runs = [range(len(current))] if current else []
-        if len(current) == 1 and not current[0].deleted_count():
-            runs = []  # one segment without deletions is merged already
-    else:
-        runs = choose([(s.doc_count(), s.doc_count_all()) for s in current])
-    if not runs:
-        return list(current)
+        if len(current) > 1 or (current and current[0].deleted_count()):
+            return _merged(directory, indexname, index_schema, list(current), [range(len(current))])
+        return list(current)  # one segment without deletions is merged already
+    result = list(current)
+    while runs := choose([(s.doc_count(), s.doc_count_all()) for s in result]):
+        result = _merged(directory, indexname, index_schema, result, runs)
+    return result
+
+
+def _merged(
+    directory: str, indexname: str, index_schema: Any, current: list[Any], runs: list[range]
+) -> list[Any]:
+    """Returns `current` with each of `runs` merged into one segment (or dropped, when none of
+    its documents is left): joined by copying when none has deletions, else rewritten."""
     jobs = [[current[i] for i in run] for run in runs]
-    small = sum(s.doc_count() for job in jobs for s in job) < FLOOR_DOCUMENTS
+    written: dict[int, Any] = {}
+    rewrites = []
+    for n, job in enumerate(jobs):
+        if any(segment.has_deletions() for segment in job):
+            rewrites.append(n)
+            continue
+        try:
+            written[n] = joining.join(directory, indexname, index_schema, job)
+        except joining.NotCopyable:
+            rewrites.append(n)
+    small = sum(s.doc_count() for n in rewrites for s in jobs[n]) < FLOOR_DOCUMENTS
     if small:
-        written = [rewrite(directory, indexname, index_schema, job) for job in jobs]
-    else:
+        written.update((n, rewrite(directory, indexname, index_schema, jobs[n])) for n in rewrites)
+    elif rewrites:
         # In a process of their own, one merge at a time: this process keeps none of a
         # merge's memory, and a merge holds LARGEST_MERGED documents' postings, about what
         # the two batch writers hold together (merges run after the batches are written).
         # Spawn, not fork, as segments.write_segments does.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(MERGE_WORKERS, mp_context=context) as pool:
-            futures = [pool.submit(rewrite, directory, indexname, index_schema, j) for j in jobs]
-            written = [future.result() for future in futures]
-    replaced = {run.start: segment for run, segment in zip(runs, written, strict=True)}
+            futures = {
+                n: pool.submit(rewrite, directory, indexname, index_schema, jobs[n])
+                for n in rewrites
+            }
+            written.update((n, future.result()) for n, future in futures.items())
+    replaced = {run.start: written[n] for n, run in enumerate(runs)}
     inside = {i for run in runs for i in run}
     result = []
     for i, segment in enumerate(current):

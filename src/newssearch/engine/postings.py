@@ -40,10 +40,10 @@ _EMPTY_LIST, _APPENDS = ord("]"), ord("e")
 _SHORT_BINBYTES, _BINBYTES = ord("C"), ord("B")
 _BININT1, _BININT2, _BININT = ord("K"), ord("M"), ord("J")
 
-_MAGIC = np.frombuffer(WHOOSH3_HEADER_MAGIC, dtype=np.uint8)
+MAGIC = np.frombuffer(WHOOSH3_HEADER_MAGIC, dtype=np.uint8)
 # W3TermInfo's row ("!BfIBBfII"), then the posting list's offset and length, as whoosh packs them.
 assert W3TermInfo._struct.format == "!BfIBBfII"
-_TERM_INFO = np.dtype(
+TERM_INFO = np.dtype(
     [
         ("flags", "u1"),
         ("weight", ">f4"),
@@ -134,7 +134,7 @@ def _write_chunk(
 
     firsts = blocks.starts[blocks.leading]  # each term's first posting
     doc_freq = np.diff(np.append(firsts, term.size))
-    info = np.zeros(firsts.size, dtype=_TERM_INFO)
+    info = np.zeros(firsts.size, dtype=TERM_INFO)
     info["weight"] = np.add.reduceat(freq, firsts)
     info["doc_freq"] = doc_freq
     info["min_length"], info["max_length"] = _length_bounds(length, firsts)
@@ -144,7 +144,7 @@ def _write_chunk(
     info["offset"] = base + term_offsets
     info["length"] = np.diff(np.append(term_offsets, len(out)))
     field = pack_ushort(writer._fieldid)
-    _add_terms(writer._tindex, [field + names[t] for t in term[firsts].tolist()], info.tobytes())
+    add_terms(writer._tindex, [field + names[t] for t in term[firsts].tolist()], info.tobytes())
 
 
 class _Blocks:
@@ -184,38 +184,38 @@ def _encode(
     starts, sizes = blocks.starts, blocks.sizes
     id_gaps = doc - np.concatenate(([0], doc[:-1]))
     id_gaps[starts] = doc[starts]
-    id_sizes = _int_sizes(id_gaps)
+    id_sizes = int_sizes(id_gaps)
     last_ids = doc[starts + sizes - 1]
     max_weights = np.maximum.reduceat(freq, starts)
     unweighted = max_weights == 1
-    weight_sizes = np.where(unweighted[blocks.of], 0, _int_sizes(freq))
+    weight_sizes = np.where(unweighted[blocks.of], 0, int_sizes(freq))
     weights_part = np.where(unweighted, 1, 2 + blocks.total(weight_sizes))
-    head_sizes = 13 + _int_sizes(last_ids) + _int_sizes(max_weights)
+    head_sizes = 13 + int_sizes(last_ids) + int_sizes(max_weights)
     data_sizes = 6 + blocks.total(id_sizes) + weights_part + values.part
     block_sizes = np.where(blocks.leading, 4, 0) + 4 + head_sizes + data_sizes
     offsets = np.cumsum(block_sizes) - block_sizes
     out = np.zeros(int(block_sizes.sum()), dtype=np.uint8)
 
     term_offsets = offsets[blocks.leading]
-    for i, byte in enumerate(_MAGIC):
+    for i, byte in enumerate(MAGIC):
         out[term_offsets + i] = byte
     length_at = offsets + np.where(blocks.leading, 4, 0)
-    _put_block_lengths(out, length_at, head_sizes + data_sizes, blocks.closing)
+    put_block_lengths(out, length_at, head_sizes + data_sizes, blocks.closing)
     # The header
     at = length_at + 4
     out[at], out[at + 1], out[at + 2] = _PROTO, 2, _MARK
-    at = _put_ints(out, at + 3, sizes)
-    at = _put_ints(out, at, last_ids)
-    at = _put_ints(out, at, max_weights)
+    at = put_ints(out, at + 3, sizes)
+    at = put_ints(out, at, last_ids)
+    at = put_ints(out, at, max_weights)
     level_at = at + 1  # the byte of the compression level, 0 (one byte, as the length bytes)
     min_lengths, max_lengths = _length_bounds(length, starts)
     for value in (np.zeros_like(sizes), min_lengths, max_lengths):
-        at = _put_ints(out, at, value)
+        at = put_ints(out, at, value)
     out[at], out[at + 1] = _TUPLE, _STOP
     # The data: docnum gaps
     at = data_at = at + 2
     out[at], out[at + 1], out[at + 2] = _PROTO, 3, _MARK
-    _put_ints(out, at[blocks.of] + 3 + blocks.within(id_sizes), id_gaps)
+    put_ints(out, at[blocks.of] + 3 + blocks.within(id_sizes), id_gaps)
     at = at + data_sizes - 3 - values.part - weights_part
     out[at] = _TUPLE
     # weights
@@ -226,7 +226,7 @@ def _encode(
     out[(at + weights_part - 1)[weighted]] = _TUPLE
     chosen = weight_sizes > 0
     weight_at = at[blocks.of] + 1 + blocks.within(weight_sizes)
-    _put_ints(out, weight_at[chosen], freq[chosen])
+    put_ints(out, weight_at[chosen], freq[chosen])
     # values
     at = at + weights_part
     values.put(out, at)
@@ -260,7 +260,7 @@ def _compress(
     saved[chosen] = data_sizes[chosen] - packed_sizes[shorter]
     out[level_at[chosen]] = LEVEL
     head_sizes = data_at[chosen] - length_at[chosen] - 4
-    _put_block_lengths(out, length_at[chosen], head_sizes + packed_sizes[shorter], closing[chosen])
+    put_block_lengths(out, length_at[chosen], head_sizes + packed_sizes[shorter], closing[chosen])
     pieces: list[Any] = []
     end = 0
     kept = (data for data, short in zip(packed, shorter.tolist(), strict=True) if short)
@@ -295,8 +295,8 @@ class _Frequencies(_Values):
     def put(self, out: npt.NDArray[np.uint8], at: Ints) -> None:
         blocks = self.blocks
         out[at] = _BINBYTES
-        _put_int32(out, at + 1, 4 * blocks.sizes, "<i4")
-        _put_int32(out, at[blocks.of] + 5 + 4 * (blocks.rank % BLOCK), self.freq, ">u4")
+        put_int32(out, at + 1, 4 * blocks.sizes, "<i4")
+        put_int32(out, at[blocks.of] + 5 + 4 * (blocks.rank % BLOCK), self.freq, ">u4")
 
 
 class _Positions(_Values):
@@ -306,7 +306,7 @@ class _Positions(_Values):
     def __init__(self, blocks: _Blocks, freq: Ints, gaps: Ints) -> None:
         super().__init__(blocks)
         self.freq, self.gaps = freq, gaps
-        self.gap_sizes = _int_sizes(gaps)
+        self.gap_sizes = int_sizes(gaps)
         self.gap_firsts = np.cumsum(freq) - freq
         self.lengths = 8 + np.add.reduceat(self.gap_sizes, self.gap_firsts)
         self.heads = np.where(self.lengths < 256, 2, 5)  # SHORT_BINBYTES or BINBYTES
@@ -322,12 +322,12 @@ class _Positions(_Values):
         out[value_at[short]] = _SHORT_BINBYTES
         out[value_at[short] + 1] = lengths[short]
         out[value_at[~short]] = _BINBYTES
-        _put_int32(out, value_at[~short] + 1, lengths[~short], "<i4")
+        put_int32(out, value_at[~short] + 1, lengths[~short], "<i4")
         value_at = value_at + self.heads
-        _put_int32(out, value_at, freq, ">u4")
+        put_int32(out, value_at, freq, ">u4")
         out[value_at + 4], out[value_at + 5] = _EMPTY_LIST, _MARK
         gap_at = np.repeat(value_at + 6, freq) + _within(self.gap_sizes, self.gap_firsts, freq)
-        _put_ints(out, gap_at, self.gaps)
+        put_ints(out, gap_at, self.gaps)
         out[value_at + lengths - 2], out[value_at + lengths - 1] = _APPENDS, _STOP
 
 
@@ -344,14 +344,14 @@ def _values(form: Any, blocks: _Blocks, freq: Ints, gaps: Ints | None) -> _Value
     raise ValueError(f"cannot encode the values of {form!r}")
 
 
-def _int_sizes(values: Ints) -> Ints:
+def int_sizes(values: Ints) -> Ints:
     """Returns the pickled size of each non-negative int below 2**31: K, M or J and its bytes."""
     return np.where(values < 256, 2, np.where(values < 65536, 3, 5))
 
 
-def _put_ints(out: npt.NDArray[np.uint8], at: Ints, values: Ints) -> Ints:
+def put_ints(out: npt.NDArray[np.uint8], at: Ints, values: Ints) -> Ints:
     """Pickles each of `values` (non-negative, below 2**31) at `at`; returns where each ends."""
-    sizes = _int_sizes(values)
+    sizes = int_sizes(values)
     out[at] = np.where(sizes == 2, _BININT1, np.where(sizes == 3, _BININT2, _BININT))
     out[at + 1] = values & 0xFF
     wide = sizes > 2
@@ -362,14 +362,14 @@ def _put_ints(out: npt.NDArray[np.uint8], at: Ints, values: Ints) -> Ints:
     return at + sizes
 
 
-def _put_block_lengths(
+def put_block_lengths(
     out: npt.NDArray[np.uint8], at: Ints, lengths: Ints, closing: npt.NDArray[np.bool_]
 ) -> None:
     """Writes each block's length at `at`, negated for the last block of its term."""
-    _put_int32(out, at, np.where(closing, -lengths, lengths), ">i4")
+    put_int32(out, at, np.where(closing, -lengths, lengths), ">i4")
 
 
-def _put_int32(out: npt.NDArray[np.uint8], at: Ints, values: Ints, dtype: str) -> None:
+def put_int32(out: npt.NDArray[np.uint8], at: Ints, values: Ints, dtype: str) -> None:
     """Writes each of `values` at `at` as a 4-byte integer of `dtype` (">i4", ">u4", "<i4")."""
     packed = values.astype(dtype).view(np.uint8).reshape(-1, 4)
     out[at[:, None] + np.arange(4)] = packed
@@ -390,11 +390,11 @@ def _length_bounds(length: Ints | None, starts: Ints) -> tuple[Ints, Ints]:
     return np.where(least == 256, 0, least), np.maximum.reduceat(length, starts)
 
 
-def _add_terms(tindex: Any, keys: list[bytes], rows: bytes) -> None:
+def add_terms(tindex: Any, keys: list[bytes], rows: bytes) -> None:
     """Adds (key, row) pairs in key order to whoosh's term table (an OrderedHashWriter), as
     its `add` would one by one: the records in one write, each key hashed into its bucket."""
     assert tindex.hashfn is md5_hash and (not keys or keys[0] > tindex.lastkey)
-    size = _TERM_INFO.itemsize
+    size = TERM_INFO.itemsize
     dbfile = tindex.dbfile
     position = dbfile.tell()
     records: list[bytes] = []

@@ -1,0 +1,408 @@
+"""Segments without deletions joined into one by copying: posting blocks, term tables, columns.
+
+Nothing is analyzed or decoded again. A joined posting list is its term's lists in each
+segment one after the other, each segment's docnums raised by the documents before it. In
+whoosh 3's block format only two numbers of a block are absolute docnums -- the header's last
+docnum and the first of the data's docnum gaps -- so a block is copied with those two raised
+(its data decompressed first and compressed again by the writer's rule, `postings`), and the
+first segment's blocks as they are. Term table rows are added up; columns are concatenated.
+The blocks are walked and their headers read with numpy, a range of terms (about CHUNK_BYTES
+of postings) at a time, so memory is bounded by that, not by the segments.
+
+Only segments the fast writer wrote are joined (the layout of every header is checked); any
+other block raises NotCopyable, and the caller rewrites the segments instead.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain, pairwise
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, _lenfield
+from whoosh.columns import NumericColumn, VarBytesColumn
+from whoosh.filedb import compound
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashReader
+from whoosh.reading import SegmentReader
+from whoosh.system import pack_ushort
+
+from newssearch.engine import columns, postings, segments
+
+CHUNK_BYTES = 4 << 20  # postings read at a time, from all the joined segments together
+OFFSETS_FROM = 2**15  # whoosh writes a bytes column's offsets past this many documents
+
+Ints = npt.NDArray[np.int64]
+Bytes = npt.NDArray[np.uint8]
+
+_K, _M, _J = ord("K"), ord("M"), ord("J")  # pickle's BININT1, BININT2, BININT
+_HEAD = b"\x80\x02("  # a header pickle's first bytes (PROTO 2, MARK); its last: TUPLE, STOP
+_END = b"t."
+_KEY_VALUE_LENGTHS = struct.Struct("!ii")  # a term table record's
+
+
+class NotCopyable(Exception):
+    """A segment's files are not laid out as the fast writer lays them out."""
+
+
+def join(directory: str, indexname: str, index_schema: Any, joined: Sequence[Any]) -> Any:
+    """Returns one new segment holding the documents of `joined` (whoosh segments without
+    deletions, at least one) in order, written to `directory` by copying."""
+    assert joined and not any(s.has_deletions() for s in joined)
+    storage, codec, segment = segments.new_segment(directory, indexname)
+    source = FileStorage(directory)
+    readers = [SegmentReader(source, index_schema, s) for s in joined]
+    try:
+        tables = [_term_table(reader) for reader in readers]
+        sizes = [s.doc_count_all() for s in joined]
+        segment.set_doc_count(sum(sizes))
+        lengths: defaultdict[str, int] = defaultdict(int)
+        for s in joined:
+            for name, total in s._fieldlengths.items():
+                lengths[name] += total
+        segment._fieldlengths = lengths
+        _write_columns(storage, segment, index_schema, readers, sizes)
+        shifts = np.cumsum([0, *sizes[:-1]]).tolist()
+        writer = codec.field_writer(storage, segment)
+        try:
+            for name in sorted({name for table in tables for name in table}):
+                writer.start_field(name, index_schema[name])
+                found = [
+                    (r, t[name], shift)
+                    for r, t, shift in zip(readers, tables, shifts, strict=True)
+                    if name in t
+                ]
+                _join_field(writer, found)
+                writer.finish_field()
+        finally:
+            writer.close()  # what a failed join wrote no commit references: removed later
+    finally:
+        for reader in readers:
+            reader.close()
+    return segments.finish(storage, segment)
+
+
+# Columns
+
+
+def _write_columns(
+    storage: Any, segment: Any, index_schema: Any, readers: Sequence[Any], sizes: list[int]
+) -> None:
+    """Writes the segment's columns, each the joined segments' one after the other, as
+    whoosh's per-document writer would have written them."""
+    numeric = {_lenfield(name): LENGTHS_COLUMN for name in index_schema.names()}
+    varbytes = ["_stored"]
+    for name, field in index_schema.items():
+        if isinstance(field.column_type, NumericColumn):
+            numeric[name] = field.column_type
+        elif isinstance(field.column_type, VarBytesColumn):
+            varbytes.append(name)
+        elif field.column_type is not None:
+            raise NotCopyable(f"a column of {type(field.column_type).__name__}")
+    files = compound.CompoundWriter(storage.temp_storage(f"{segment.indexname}.tmp"))
+    total = sum(sizes)
+    for name, column in numeric.items():
+        if any(r._perdoc.has_column(name) for r in readers):
+            parts = [
+                columns.numeric(r, name, n, column) for r, n in zip(readers, sizes, strict=True)
+            ]
+            files.create_file(name).write(_numeric_column(np.concatenate(parts), column))
+    for name in varbytes:
+        if name == "_stored" or any(r._perdoc.has_column(name) for r in readers):
+            found = [columns.VarBytes(r, name) for r in readers]
+            files.create_file(name).write(_bytes_column(found, total))
+    files.save_as_files(storage, lambda name: W3Codec.column_filename(segment, name))
+
+
+def _numeric_column(values: Ints, column: Any) -> bytes:
+    """Returns a numeric column's bytes: its values up to the last that is not the default."""
+    kept = np.flatnonzero(values != column._default)
+    end = int(kept[-1]) + 1 if kept.size else 0
+    return values[:end].astype(">" + column._typecode).tobytes()
+
+
+def _bytes_column(found: Sequence[columns.VarBytes], total: int) -> bytes:
+    """Returns a bytes column's bytes: the values, their lengths, past OFFSETS_FROM documents
+    their offsets, then the type codes (and "X" after offsets)."""
+    values = b"".join(part.content() for part in found)
+    lengths = np.concatenate([part.lengths for part in found])
+    pieces = [values]
+    length_code = _code(int(lengths.max()) if lengths.size else 0)
+    pieces.append(lengths.astype(">" + length_code).tobytes())
+    if total > OFFSETS_FROM:
+        offsets = np.cumsum(lengths) - lengths
+        offset_code = _code(int(offsets[-1]))
+        codes = f"{length_code}{offset_code}X".encode()
+        pieces += [offsets.astype(">" + offset_code).tobytes(), codes]
+    else:
+        pieces.append(length_code.encode())
+    return b"".join(pieces)
+
+
+def _code(largest: int) -> str:
+    """Returns the type code of the narrowest unsigned array that holds `largest`."""
+    return "B" if largest < 1 << 8 else "H" if largest < 1 << 16 else "I"
+
+
+# Term tables
+
+
+def _term_table(reader: Any) -> dict[str, tuple[list[bytes], npt.NDArray[Any]]]:
+    """Returns a segment's term table by field: its terms (in order) and their rows."""
+    tindex: OrderedHashReader = reader._terms._tindex
+    raw = bytes(tindex.dbfile.get(tindex.startofdata, tindex.endofdata - tindex.startofdata))
+    size = postings.TERM_INFO.itemsize
+    keys: list[bytes] = []
+    starts: list[int] = []
+    at = 0
+    while at < len(raw):
+        key_length, value_length = _KEY_VALUE_LENGTHS.unpack_from(raw, at)
+        if value_length != size:
+            raise NotCopyable("a term table row of another size")
+        keys.append(raw[at + 8 : at + 8 + key_length])
+        starts.append(at + 8 + key_length)
+        at += 8 + key_length + value_length
+    rows = np.frombuffer(b"".join(raw[s : s + size] for s in starts), dtype=postings.TERM_INFO)
+    names = {number: name for name, number in reader._terms._fieldmap.items()}
+    fields = [int.from_bytes(key[:2], "big") for key in keys]
+    table = {}
+    for first, end in pairwise([*np.flatnonzero(np.diff(fields, prepend=-1)).tolist(), len(keys)]):
+        table[names[fields[first]]] = ([key[2:] for key in keys[first:end]], rows[first:end])
+    return table
+
+
+# Posting lists
+
+
+def _join_field(writer: Any, found: list[tuple[Any, tuple[list[bytes], Any], int]]) -> None:
+    """Writes the joined posting lists and term rows of the field `writer` has started, from
+    each segment's (reader, its terms and rows in the field, the documents before it)."""
+    merged = sorted(set().union(*(terms for _, (terms, _), _ in found)))
+    number = {term: i for i, term in enumerate(merged)}
+    where = [np.array([number[t] for t in terms], dtype=np.int64) for _, (terms, _), _ in found]
+    total = np.zeros(len(merged), dtype=np.int64)
+    for at, (_, (_, rows), _) in zip(where, found, strict=True):
+        np.add.at(total, at, rows["length"].astype(np.int64))
+    ends = np.cumsum(total)
+    low = 0
+    while low < len(merged):
+        done = int(ends[low - 1]) if low else 0
+        high = max(low + 1, int(np.searchsorted(ends, done + CHUNK_BYTES, side="right")))
+        parts = []
+        for at, (reader, (_, rows), shift) in zip(where, found, strict=True):
+            a, b = np.searchsorted(at, [low, high]).tolist()
+            if a < b:
+                parts.append(_Blocks.read(reader, rows[a:b], at[a:b], shift))
+        _write_chunk(writer, [merged[i] for i in range(low, high)], low, parts)
+        low = high
+
+
+@dataclass
+class _Blocks:
+    """The posting blocks of some terms of one segment (their term numbers in the joined
+    field, the numbers of their headers, their data: decompressed and its first docnum raised
+    where the segment's docnums are, its zlib level then -1, to be decided), and the terms'
+    rows in the segment's term table."""
+
+    term: Ints
+    count: Ints
+    last: Ints
+    weight: Ints
+    level: Ints
+    least: Ints
+    most: Ints
+    data: list[bytes]
+    rows: Any
+    terms: Ints
+    shift: int
+
+    @classmethod
+    def read(cls, reader: Any, rows: Any, terms: Ints, shift: int) -> _Blocks:
+        """Reads the blocks of the terms of `rows` (consecutive in the segment's postings),
+        whose numbers in the joined field are `terms`; `shift` is added to its docnums."""
+        offsets = rows["offset"].astype(np.int64)
+        lengths = rows["length"].astype(np.int64)
+        if np.any(offsets[1:] != offsets[:-1] + lengths[:-1]):
+            raise NotCopyable("posting lists out of term order")
+        raw = bytes(reader._terms._postfile.get(int(offsets[0]), int(lengths.sum())))
+        buf = np.frombuffer(raw, dtype=np.uint8)
+        starts = offsets - offsets[0]
+        _expect(buf, starts, WHOOSH3_HEADER_MAGIC, "a posting list without whoosh 3's magic")
+        at, of = _walk(buf, starts + 4, starts + lengths)
+        _expect(buf, at + 4, _HEAD, "a block header of another layout")
+        numbers = []
+        head = at + 7
+        for _ in range(6):  # postings, last docnum, greatest weight, zlib level, length bytes
+            value, head = _ints(buf, head)
+            numbers.append(value)
+        _expect(buf, head, _END, "a block header of another layout")
+        count, last, weight, level, least, most = numbers
+        block_ends = at + 4 + np.abs(_int32(buf, at))
+        data = [raw[s:e] for s, e in zip((head + 2).tolist(), block_ends.tolist(), strict=True)]
+        if shift:
+            data = [
+                _raised(zlib.decompress(d) if z else d, shift)
+                for d, z in zip(data, level.tolist(), strict=True)
+            ]
+            level = np.full_like(level, -1)  # to be decided
+        last = last + shift
+        return cls(terms[of], count, last, weight, level, least, most, data, rows, terms, shift)
+
+
+def _expect(buf: Bytes, at: Ints, expected: bytes, problem: str) -> None:
+    """Raises NotCopyable(`problem`) unless `expected` is at each of `at`."""
+    for i, byte in enumerate(expected):
+        if np.any(buf[at + i] != byte):
+            raise NotCopyable(problem)
+
+
+def _walk(buf: Bytes, firsts: Ints, ends: Ints) -> tuple[Ints, Ints]:
+    """Returns where each block of the posting lists that start at `firsts` (after the magic
+    number) and end at `ends` starts, in order, and which list it is of."""
+    at, of = [], []
+    current = firsts.copy()
+    going = np.arange(firsts.size)
+    while going.size:
+        here = current[going]
+        if np.any(here + 4 > ends[going]):
+            raise NotCopyable("a posting list that ends inside a block")
+        length = _int32(buf, here)
+        at.append(here)
+        of.append(going)
+        current[going] = here + 4 + np.abs(length)
+        going = going[length > 0]
+    if np.any(current != ends):
+        raise NotCopyable("a posting list whose last block ends before or after it")
+    found, which = np.concatenate(at), np.concatenate(of)
+    order = np.argsort(found, kind="stable")
+    return found[order], which[order]
+
+
+def _int32(buf: Bytes, at: Ints) -> Ints:
+    """Returns the big-endian signed 4-byte integers at `at`."""
+    picked = buf[at[:, None] + np.arange(4)].copy()
+    found: Ints = picked.view(">i4").ravel().astype(np.int64)
+    return found
+
+
+def _ints(buf: Bytes, at: Ints) -> tuple[Ints, Ints]:
+    """Returns the pickled non-negative ints at `at` (BININT1, BININT2 or BININT) and where
+    each ends."""
+    op = buf[at]
+    if not np.all((op == _K) | (op == _M) | (op == _J)):
+        raise NotCopyable("a block header number that is not an int")
+    size = np.where(op == _K, 2, np.where(op == _M, 3, 5))
+
+    def byte(k: int) -> Ints:
+        return buf[np.minimum(at + k, buf.size - 1)].astype(np.int64)
+
+    value = byte(1) + np.where(size > 2, byte(2) << 8, 0)
+    value += np.where(size > 3, (byte(3) << 16) + (byte(4) << 24), 0)
+    return value, at + size
+
+
+def _raised(data: bytes, shift: int) -> bytes:
+    """Returns a block's data pickle with its first docnum (the first of its gaps) raised."""
+    op = data[3]
+    size = 1 if op == _K else 2 if op == _M else 4 if op == _J else 0
+    if not size or data[2] != ord("("):
+        raise NotCopyable("a block whose docnums are not pickled ints")
+    first = int.from_bytes(data[4 : 4 + size], "little") + shift
+    if first < 256:
+        number = bytes((_K, first))
+    elif first < 65536:
+        number = bytes((_M, first & 255, first >> 8))
+    else:
+        number = b"J" + first.to_bytes(4, "little")
+    return data[:3] + number + data[4 + size :]
+
+
+def _write_chunk(writer: Any, names: list[bytes], low: int, parts: list[_Blocks]) -> None:
+    """Writes the joined posting lists of the terms numbered `low` on (`names`), from their
+    blocks in each segment (`parts`, in segment order), and their term table rows."""
+    order = np.argsort(np.concatenate([part.term for part in parts]), kind="stable")
+
+    def joined(name: str) -> Ints:
+        return np.concatenate([getattr(part, name) for part in parts])[order]
+
+    term, count, last, weight, level, least, most = map(
+        joined, ("term", "count", "last", "weight", "level", "least", "most")
+    )
+    everything = list(chain.from_iterable(part.data for part in parts))
+    data = [everything[i] for i in order.tolist()]
+    for i in np.flatnonzero(level < 0).tolist():  # compressed again by the writer's rule
+        level[i] = 0
+        if len(data[i]) >= postings.COMPRESS_FROM:
+            packed = zlib.compress(data[i], postings.LEVEL)
+            if len(packed) < len(data[i]):
+                data[i], level[i] = packed, postings.LEVEL
+    lead = np.ones(term.size, dtype=np.bool_)
+    lead[1:] = term[1:] != term[:-1]
+    assert np.array_equal(term[lead], np.arange(low, low + len(names)))
+    closing = np.append(lead[1:], True)
+    numbers = (count, last, weight, level, least, most)
+    head_sizes = np.full(term.size, len(_HEAD) + len(_END), dtype=np.int64)
+    for value in numbers:
+        head_sizes += postings.int_sizes(value)
+    data_sizes = np.array([len(d) for d in data], dtype=np.int64)
+    prefix = np.where(lead, 4, 0) + 4 + head_sizes  # magic, length, header
+    heads_at = np.cumsum(prefix) - prefix
+    heads = np.zeros(int(prefix.sum()), dtype=np.uint8)
+    for i, byte in enumerate(WHOOSH3_HEADER_MAGIC):
+        heads[heads_at[lead] + i] = byte
+    at = heads_at + np.where(lead, 4, 0)
+    postings.put_block_lengths(heads, at, head_sizes + data_sizes, closing)
+    at = at + 4
+    for i, byte in enumerate(_HEAD):
+        heads[at + i] = byte
+    at = at + len(_HEAD)
+    for value in numbers:
+        at = postings.put_ints(heads, at, value)
+    heads[at], heads[at + 1] = _END
+    packed_heads = heads.tobytes()
+    pieces: list[bytes] = []
+    for start, end, d in zip(heads_at.tolist(), (heads_at + prefix).tolist(), data, strict=True):
+        pieces += (packed_heads[start:end], d)
+    out = b"".join(pieces)
+    base = writer._postfile.tell()
+    writer._postfile.write(out)
+    starts = (heads_at + np.cumsum(data_sizes) - data_sizes)[lead]  # each term's list
+    info = _term_rows(parts, low, len(names))
+    info["offset"] = base + starts
+    info["length"] = np.diff(np.append(starts, len(out)))
+    field = pack_ushort(writer._fieldid)
+    postings.add_terms(writer._tindex, [field + name for name in names], info.tobytes())
+
+
+def _term_rows(parts: list[_Blocks], low: int, size: int) -> Any:
+    """Returns the term table rows (without where the lists are) of the terms numbered `low`
+    to `low + size`: each segment's rows added up."""
+    weight = np.zeros(size)
+    doc_freq = np.zeros(size, dtype=np.int64)
+    least = np.full(size, 256, dtype=np.int64)
+    most = np.zeros(size, dtype=np.int64)
+    greatest = np.zeros(size)
+    first = np.full(size, -1, dtype=np.int64)
+    last = np.zeros(size, dtype=np.int64)
+    for part in parts:  # in segment order
+        i, rows = part.terms - low, part.rows
+        weight[i] += rows["weight"]
+        doc_freq[i] += rows["doc_freq"]
+        lengths = rows["min_length"].astype(np.int64)
+        least[i] = np.minimum(least[i], np.where(lengths == 0, 256, lengths))
+        most[i] = np.maximum(most[i], rows["max_length"])
+        greatest[i] = np.maximum(greatest[i], rows["max_weight"])
+        unset = first[i] < 0
+        first[i[unset]] = rows["min_id"][unset] + part.shift
+        last[i] = rows["max_id"] + part.shift
+    info = np.zeros(size, dtype=postings.TERM_INFO)
+    info["weight"], info["doc_freq"] = weight, doc_freq
+    info["min_length"], info["max_length"] = np.where(least == 256, 0, least), most
+    info["max_weight"], info["min_id"], info["max_id"] = greatest, first, last
+    return info

@@ -1,0 +1,82 @@
+"""Joining segments by copying: the block rewrite, the columns, and segments it must not copy.
+
+(The differential test in test_segments.py holds a joined index to whoosh's own writer, every
+posting read by stock whoosh; test_merges.py kills a join midway.)"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+from conftest import segments_of
+from whoosh import index as whoosh_index
+
+from newssearch import Document, Index
+from newssearch.engine import joining, merging
+from newssearch.engine import schema as ns_schema
+
+
+@pytest.mark.parametrize(
+    ("first", "shift"),
+    [(5, 0), (5, 100), (200, 100), (65_000, 1_000), (70_000, 5), (0, 1 << 30)],
+)
+def test_a_blocks_first_docnum_is_raised_across_pickle_widths(first: int, shift: int) -> None:
+    """The first docnum gap is a BININT1, BININT2 or BININT: raising it may widen it."""
+    data = pickle.dumps(((first, 1, 300, 70_000), (2, 1, 1, 5), None), 2)
+    raised = joining._raised(data, shift)
+    assert pickle.loads(raised) == ((first + shift, 1, 300, 70_000), (2, 1, 1, 5), None)
+
+
+def _docs(prefix: str, count: int) -> list[Document]:
+    return [
+        Document(f"{prefix}-{n}", title=f"title {n}" if n % 3 else "", body=f"words {prefix} {n}")
+        for n in range(count)
+    ]
+
+
+def test_a_joined_bytes_column_past_the_offsets_cutoff_is_read_by_whoosh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past OFFSETS_FROM documents a bytes column also holds its offsets (as whoosh writes
+    it past 2**15): stock whoosh reads the ids and stored fields of the joined segment."""
+    segments_of(monkeypatch, 10)
+    monkeypatch.setattr(merging, "MERGE_FACTOR", 1_000)  # no merge until optimize
+    monkeypatch.setattr(joining, "OFFSETS_FROM", 5)
+    index = Index.create(tmp_path / "ix")
+    for n in range(3):
+        index.add(_docs(f"d{n}", 10))
+    monkeypatch.setattr(merging, "rewrite", None)  # would fail if called: joined
+    assert index.optimize().segments_after == 1
+    ix = whoosh_index.open_dir(str(tmp_path / "ix"))
+    with ix.searcher() as searcher:
+        ids = searcher.reader().column_reader("id", translate=False)
+        assert ids.had_stored_offsets
+        expected = [f"d{k}-{n}" for k in range(3) for n in range(10)]
+        assert [ids[d].decode() for d in range(30)] == expected
+        assert [searcher.stored_fields(d)["id"] for d in range(30)] == expected
+        # an untitled document has no title length (whoosh gives None, as for a written one)
+        lengths = [searcher.reader().doc_field_length(d, "title", 0) for d in range(30)]
+        assert lengths == [None if n % 3 == 0 else 2 for _ in range(3) for n in range(10)]
+    assert Index.open(tmp_path / "ix").check().summary().startswith("ok: 30 documents, 1 segment")
+
+
+def test_segments_whoosh_wrote_are_rewritten_not_joined(tmp_path: Path) -> None:
+    """A segment whoosh's own writer wrote (its headers' greatest weights are floats) is not
+    copied: NotCopyable, and the merge rewrites it."""
+    ix = Index.create(tmp_path / "ix")._ix
+    for prefix in ("a", "b"):
+        writer = ix.writer()
+        for doc in _docs(prefix, 5):
+            writer.add_document(**ns_schema.document_fields(doc))
+        writer.commit(merge=False)
+    index = Index.open(tmp_path / "ix")
+    segments = index._ix._segments()
+    assert len(segments) == 2
+    with pytest.raises(joining.NotCopyable):
+        joining.join(str(tmp_path / "ix"), index._ix.indexname, index._ix.schema, segments)
+    assert index.optimize().segments_after == 1
+    left = sorted(path.suffix for path in (tmp_path / "ix").iterdir())
+    assert left == ["", ".seg", ".toc"]  # the lock; the failed join's files are gone
+    hits = Index.open(tmp_path / "ix").search("words", limit=20, sort="date").hits
+    assert sorted(hit.id for hit in hits) == sorted(f"{p}-{n}" for p in "ab" for n in range(5))

@@ -80,3 +80,31 @@ def test_segments_whoosh_wrote_are_rewritten_not_joined(tmp_path: Path) -> None:
     assert left == ["", ".seg", ".toc"]  # the lock; the failed join's files are gone
     hits = Index.open(tmp_path / "ix").search("words", limit=20, sort="date").hits
     assert sorted(hit.id for hit in hits) == sorted(f"{p}-{n}" for p in "ab" for n in range(5))
+
+
+def test_a_cascade_of_merges_joins_each_segment_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sixteen small segments in one commit: the policy merges them four by four, then the four
+    new ones into one; the plan joins the sixteen once, in two processes (spawned: they see
+    none of these patches, and need none)."""
+    segments_of(monkeypatch, 10)
+    monkeypatch.setattr(merging, "FLOOR_DOCUMENTS", 10)
+    monkeypatch.setattr(merging, "LEVEL_SEGMENTS", 4)
+    monkeypatch.setattr(merging, "JOIN_PROCESSES_FROM", 0)
+    planned: list[int] = []
+    joined = merging._joined
+
+    def recorded(directory: str, indexname: str, schema: object, items: list[object]) -> object:
+        planned.extend(len(item.parts) for item in items if isinstance(item, merging._Join))
+        return joined(directory, indexname, schema, items)
+
+    monkeypatch.setattr(merging, "_joined", recorded)
+    index = Index.create(tmp_path / "ix")
+    index.add(_docs("d", 160))
+    assert planned == [16]
+    reopened = Index.open(tmp_path / "ix")
+    assert [(s.doc_count(), s.doc_count_all()) for s in reopened._ix._segments()] == [(160, 160)]
+    hits = reopened.search("words", limit=200, sort="date").hits
+    assert sorted(hit.id for hit in hits) == sorted(f"d-{n}" for n in range(160))
+    assert reopened.check().summary().startswith("ok: 160 documents, 1 segment")

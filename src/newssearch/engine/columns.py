@@ -10,6 +10,7 @@ every segment a hit of the page is in. Here the offsets cost one array operation
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -69,10 +70,11 @@ class VarBytes:
         """Returns every document's value's length (0 for none)."""
         return self._lengths
 
-    def content(self) -> bytes:
-        """Returns every document's value, one after the other."""
+    def content(self, piece: int) -> Iterator[bytes]:
+        """Yields every document's value, one after the other, `piece` bytes at a time."""
         total = int(self._lengths.sum())
-        return bytes(self._file.get(self._base, total)) if total else b""
+        for start in range(0, total, piece):
+            yield bytes(self._file.get(self._base + start, min(piece, total - start)))
 
     def __getitem__(self, docnum: int) -> bytes:
         length = int(self._lengths[docnum])

@@ -56,7 +56,7 @@ def join(directory: str, indexname: str, index_schema: Any, joined: Sequence[Any
     deletions, at least one) in order, written to `directory` by copying."""
     assert joined and not any(s.has_deletions() for s in joined)
     storage, codec, segment = segments.new_segment(directory, indexname)
-    source = FileStorage(directory)
+    source = FileStorage(directory, supports_mmap=False)  # read, not mapped into memory
     readers = [SegmentReader(source, index_schema, s) for s in joined]
     try:
         tables = [_term_table(reader) for reader in readers]
@@ -106,7 +106,6 @@ def _write_columns(
         elif field.column_type is not None:
             raise NotCopyable(f"a column of {type(field.column_type).__name__}")
     files = compound.CompoundWriter(storage.temp_storage(f"{segment.indexname}.tmp"))
-    total = sum(sizes)
     for name, column in numeric.items():
         if any(r._perdoc.has_column(name) for r in readers):
             parts = [
@@ -115,8 +114,9 @@ def _write_columns(
             files.create_file(name).write(_numeric_column(np.concatenate(parts), column))
     for name in varbytes:
         if name == "_stored" or any(r._perdoc.has_column(name) for r in readers):
-            found = [columns.VarBytes(r, name) for r in readers]
-            files.create_file(name).write(_bytes_column(found, total))
+            _write_bytes_column(
+                files.create_file(name), [columns.VarBytes(r, name) for r in readers]
+            )
     files.save_as_files(storage, lambda name: W3Codec.column_filename(segment, name))
 
 
@@ -127,22 +127,22 @@ def _numeric_column(values: Ints, column: Any) -> bytes:
     return values[:end].astype(">" + column._typecode).tobytes()
 
 
-def _bytes_column(found: Sequence[columns.VarBytes], total: int) -> bytes:
-    """Returns a bytes column's bytes: the values, their lengths, past OFFSETS_FROM documents
-    their offsets, then the type codes (and "X" after offsets)."""
-    values = b"".join(part.content() for part in found)
+def _write_bytes_column(out: Any, found: Sequence[columns.VarBytes]) -> None:
+    """Writes a bytes column to `out`: the values (CHUNK_BYTES at a time), their lengths, past
+    OFFSETS_FROM documents their offsets, then the type codes (and "X" after offsets)."""
+    for part in found:
+        for piece in part.content(CHUNK_BYTES):
+            out.write(piece)
     lengths = np.concatenate([part.lengths for part in found])
-    pieces = [values]
     length_code = _code(int(lengths.max()) if lengths.size else 0)
-    pieces.append(lengths.astype(">" + length_code).tobytes())
-    if total > OFFSETS_FROM:
+    out.write(lengths.astype(">" + length_code).tobytes())
+    if lengths.size > OFFSETS_FROM:
         offsets = np.cumsum(lengths) - lengths
         offset_code = _code(int(offsets[-1]))
-        codes = f"{length_code}{offset_code}X".encode()
-        pieces += [offsets.astype(">" + offset_code).tobytes(), codes]
+        out.write(offsets.astype(">" + offset_code).tobytes())
+        out.write(f"{length_code}{offset_code}X".encode())
     else:
-        pieces.append(length_code.encode())
-    return b"".join(pieces)
+        out.write(length_code.encode())
 
 
 def _code(largest: int) -> str:

@@ -5,18 +5,18 @@ logarithm base MERGE_FACTOR of its live documents (segments below FLOOR_DOCUMENT
 that size). From the start of the index, the segments down to 0.75 of a level below the
 largest form a group; a group of LEVEL_SEGMENTS or more has every MERGE_FACTOR neighbours
 become one segment (as TieredMergePolicy lets a tier hold some segments before it merges
-them: a merge costs about what indexing its documents did), so the number of segments stays
-logarithmic in the corpus up to segments of LARGEST_MERGED live documents, which are never
-merged further (a merge holds its documents' postings in memory, as the writer holds a
-batch's; see the README's limits). A segment that has lost more than DELETED_SHARE of its
-documents is rewritten alone, and one with none left is dropped.
+them), and the policy is asked again until it merges nothing, so the number of segments stays
+logarithmic in the corpus. A segment that has lost more than DELETED_SHARE of its documents
+is rewritten alone, and one with none left is dropped.
 
-A merge rewrites the live documents of its segments, read back from their stored fields one
-at a time, with the fast writer (`segments.write_segment`), in a process of its own, one merge
-at a time (MERGE_WORKERS): deleted documents are expunged, and the new
-segment is whoosh's format like any other. Neighbours are merged in their order and the new
-segment takes their place, so documents keep their order in the index. Merges happen inside
-a commit: until it is written, readers and a killed writer see the previous commit.
+Segments without deletions are joined (`joining`): their posting blocks, term tables and
+columns copied into one segment, nothing analyzed again, at any size. Segments with deletions
+are rewritten: their live documents read back from their stored fields and written again by
+the fast writer (`segments.write_segment`), which expunges the deleted ones, up to
+LARGEST_MERGED live documents at a time (a rewrite holds its documents' postings in memory, as
+the writer holds a segment's). Neighbours are merged in their order and the new segment takes
+their place, so documents keep their order in the index. Merges happen inside a commit: until
+it is written, readers and a killed writer see the previous commit.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import math
 import multiprocessing
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -40,7 +41,8 @@ FLOOR_DOCUMENTS = segments.LOCAL_DOCUMENTS
 LARGEST_MERGED = 20_000
 DELETED_SHARE = 0.5
 LEVEL_SPAN = 0.75
-MERGE_WORKERS = 1
+JOIN_PROCESSES_FROM = 50_000  # documents joined in one commit that are worth two processes
+JOIN_WORKERS = segments.WORKERS
 
 
 def choose(sizes: Sequence[tuple[int, int]]) -> list[range]:
@@ -79,58 +81,96 @@ def merge(
 ) -> list[Any]:
     """Returns the segments to commit in place of `current` (whoosh segments, in index order):
     the runs `choose` picks merged, again until it picks none (a merge's segment may complete
-    a group of the next level), or with `everything` all of them in one (`optimize`)."""
+    a group of the next level), or with `everything` all of them in one (`optimize`).
+
+    Runs with deletions are rewritten as they are picked; runs without are planned, and each
+    segment the plan ends with is joined once from the segments it holds (the eight small
+    segments of a bulk load that two levels of merges make one are copied once, not twice)."""
+    result: list[Any] = list(current)
     if everything:
-        if len(current) > 1 or (current and current[0].deleted_count()):
-            return _merged(directory, indexname, index_schema, list(current), [range(len(current))])
-        return list(current)  # one segment without deletions is merged already
-    result = list(current)
-    while runs := choose([(s.doc_count(), s.doc_count_all()) for s in result]):
-        result = _merged(directory, indexname, index_schema, result, runs)
-    return result
+        if len(result) > 1 or (result and result[0].has_deletions()):
+            result = _planned(directory, indexname, index_schema, result, [range(len(result))])
+    else:
+        while runs := choose([(s.doc_count(), s.doc_count_all()) for s in result]):
+            result = _planned(directory, indexname, index_schema, result, runs)
+    return _joined(directory, indexname, index_schema, result)
 
 
-def _merged(
+@dataclass(frozen=True)
+class _Join:
+    """Segments without deletions, in order, to become one segment."""
+
+    parts: list[Any]
+
+    def doc_count(self) -> int:
+        return sum(segment.doc_count() for segment in self.parts)
+
+    doc_count_all = doc_count
+
+    def has_deletions(self) -> bool:
+        return False
+
+
+def _planned(
     directory: str, indexname: str, index_schema: Any, current: list[Any], runs: list[range]
 ) -> list[Any]:
-    """Returns `current` with each of `runs` merged into one segment (or dropped, when none of
-    its documents is left): joined by copying when none has deletions, else rewritten."""
-    jobs = [[current[i] for i in run] for run in runs]
+    """Returns `current` with each of `runs` replaced: by a _Join of its segments when none has
+    deletions, else by their rewrite, done now (nothing when none of its documents is left)."""
+    result: list[Any] = []
+    done = 0
+    for run in runs:
+        result += current[done : run.start]
+        group = [s for item in current[run.start : run.stop] for s in _parts(item)]
+        if any(segment.has_deletions() for segment in group):
+            written = _rewritten(directory, indexname, index_schema, group)
+            result += [written] if written is not None else []
+        else:
+            result.append(_Join(group))
+        done = run.stop
+    return result + current[done:]
+
+
+def _parts(item: Any) -> list[Any]:
+    return item.parts if isinstance(item, _Join) else [item]
+
+
+def _joined(directory: str, indexname: str, index_schema: Any, planned: list[Any]) -> list[Any]:
+    """Returns `planned` with each _Join joined into one segment (`joining.join`), in processes
+    of their own when they hold JOIN_PROCESSES_FROM documents or more (or rewritten, should
+    a segment not be one the fast writer wrote)."""
+    joins = [item for item in planned if isinstance(item, _Join)]
     written: dict[int, Any] = {}
-    rewrites = []
-    for n, job in enumerate(jobs):
-        if any(segment.has_deletions() for segment in job):
-            rewrites.append(n)
-            continue
-        try:
-            written[n] = joining.join(directory, indexname, index_schema, job)
-        except joining.NotCopyable:
-            rewrites.append(n)
-    small = sum(s.doc_count() for n in rewrites for s in jobs[n]) < FLOOR_DOCUMENTS
-    if small:
-        written.update((n, rewrite(directory, indexname, index_schema, jobs[n])) for n in rewrites)
-    elif rewrites:
-        # In a process of their own, one merge at a time: this process keeps none of a
-        # merge's memory, and a merge holds LARGEST_MERGED documents' postings, about what
-        # the two batch writers hold together (merges run after the batches are written).
-        # Spawn, not fork, as segments.write_segments does.
+    job = (directory, indexname, index_schema)
+    if sum(item.doc_count() for item in joins) < JOIN_PROCESSES_FROM:
+        for item in joins:
+            try:
+                written[id(item)] = joining.join(*job, item.parts)
+            except joining.NotCopyable:
+                written[id(item)] = _rewritten(*job, item.parts)
+    elif joins:
+        # Spawn, not fork, as segments.write_segments does; each process holds a chunk of
+        # postings at a time, and this process none.
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(MERGE_WORKERS, mp_context=context) as pool:
-            futures = {
-                n: pool.submit(rewrite, directory, indexname, index_schema, jobs[n])
-                for n in rewrites
-            }
-            written.update((n, future.result()) for n, future in futures.items())
-    replaced = {run.start: written[n] for n, run in enumerate(runs)}
-    inside = {i for run in runs for i in run}
-    result = []
-    for i, segment in enumerate(current):
-        if i in replaced:
-            if replaced[i] is not None:
-                result.append(replaced[i])
-        elif i not in inside:
-            result.append(segment)
-    return result
+        with ProcessPoolExecutor(min(JOIN_WORKERS, len(joins)), mp_context=context) as pool:
+            futures = {id(item): pool.submit(joining.join, *job, item.parts) for item in joins}
+        for item in joins:
+            try:
+                written[id(item)] = futures[id(item)].result()
+            except joining.NotCopyable:
+                written[id(item)] = _rewritten(*job, item.parts)
+    return [written.get(id(item), item) for item in planned]
+
+
+def _rewritten(directory: str, indexname: str, index_schema: Any, group: list[Any]) -> Any:
+    """Returns `rewrite` of `group`, done here when it has fewer than FLOOR_DOCUMENTS live
+    documents, else in a process of its own: this process keeps none of a rewrite's memory
+    (a rewrite holds up to LARGEST_MERGED documents' postings, about what the two batch
+    writers hold together; merges run after the batches are written)."""
+    if sum(segment.doc_count() for segment in group) < FLOOR_DOCUMENTS:
+        return rewrite(directory, indexname, index_schema, group)
+    context = multiprocessing.get_context("spawn")  # as segments.write_segments does
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(rewrite, directory, indexname, index_schema, group).result()
 
 
 def rewrite(directory: str, indexname: str, index_schema: Any, merged: Sequence[Any]) -> Any:

@@ -15,12 +15,13 @@ other block raises NotCopyable, and the caller rewrites the segments instead.
 
 from __future__ import annotations
 
+import heapq
 import struct
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, pairwise
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,9 @@ from whoosh.system import pack_ushort
 
 from newssearch.engine import columns, postings, segments
 
-CHUNK_BYTES = 4 << 20  # postings read at a time, from all the joined segments together
+CHUNK_BYTES = 1 << 20  # postings read at a time, from all the joined segments together
+CHUNK_TERMS = 8_192  # or the records of about this many terms
+RECORDS_PIECE = 1 << 16  # bytes of a term table read at a time
 OFFSETS_FROM = 2**15  # whoosh writes a bytes column's offsets past this many documents
 
 Ints = npt.NDArray[np.int64]
@@ -59,7 +62,6 @@ def join(directory: str, indexname: str, index_schema: Any, joined: Sequence[Any
     source = FileStorage(directory, supports_mmap=False)  # read, not mapped into memory
     readers = [SegmentReader(source, index_schema, s) for s in joined]
     try:
-        tables = [_term_table(reader) for reader in readers]
         sizes = [s.doc_count_all() for s in joined]
         segment.set_doc_count(sum(sizes))
         lengths: defaultdict[str, int] = defaultdict(int)
@@ -68,18 +70,9 @@ def join(directory: str, indexname: str, index_schema: Any, joined: Sequence[Any
                 lengths[name] += total
         segment._fieldlengths = lengths
         _write_columns(storage, segment, index_schema, readers, sizes)
-        shifts = np.cumsum([0, *sizes[:-1]]).tolist()
         writer = codec.field_writer(storage, segment)
         try:
-            for name in sorted({name for table in tables for name in table}):
-                writer.start_field(name, index_schema[name])
-                found = [
-                    (r, t[name], shift)
-                    for r, t, shift in zip(readers, tables, shifts, strict=True)
-                    if name in t
-                ]
-                _join_field(writer, found)
-                writer.finish_field()
+            _write_postings(writer, index_schema, readers, np.cumsum([0, *sizes[:-1]]).tolist())
         finally:
             writer.close()  # what a failed join wrote no commit references: removed later
     finally:
@@ -150,57 +143,90 @@ def _code(largest: int) -> str:
     return "B" if largest < 1 << 8 else "H" if largest < 1 << 16 else "I"
 
 
-# Term tables
+# Term tables and posting lists
+
+_Record = tuple[str, bytes, int, bytes]  # field, term, segment (its number), term table row
 
 
-def _term_table(reader: Any) -> dict[str, tuple[list[bytes], npt.NDArray[Any]]]:
-    """Returns a segment's term table by field: its terms (in order) and their rows."""
+def _write_postings(
+    writer: Any, index_schema: Any, readers: Sequence[Any], shifts: list[int]
+) -> None:
+    """Writes the joined posting lists and term table of the segments of `readers`, whose
+    docnums are raised by `shifts`: their term tables merged as they are read, and the terms
+    written about CHUNK_BYTES of postings (or CHUNK_TERMS records) at a time."""
+    records = heapq.merge(*(_records(reader, n) for n, reader in enumerate(readers)))
+    chunk: list[_Record] = []
+    size = 0
+    field = None
+    for record in records:
+        name, term = record[0], record[1]
+        full = size >= CHUNK_BYTES or len(chunk) >= CHUNK_TERMS
+        if chunk and (name != field or (full and term != chunk[-1][1])):
+            _write_chunk(writer, readers, shifts, chunk)
+            chunk, size = [], 0
+        if name != field:
+            if field is not None:
+                writer.finish_field()
+            writer.start_field(name, index_schema[name])
+            field = name
+        chunk.append(record)
+        size += int.from_bytes(record[3][-4:], "big")  # the row's length of the posting list
+    if chunk:
+        _write_chunk(writer, readers, shifts, chunk)
+        writer.finish_field()
+
+
+def _records(reader: Any, number: int) -> Iterator[_Record]:
+    """Yields the records of a segment's term table, in order (by field name, then term),
+    read RECORDS_PIECE bytes at a time."""
     tindex: OrderedHashReader = reader._terms._tindex
-    raw = bytes(tindex.dbfile.get(tindex.startofdata, tindex.endofdata - tindex.startofdata))
+    fieldmap = reader._terms._fieldmap
+    if sorted(fieldmap) != sorted(fieldmap, key=fieldmap.__getitem__):
+        raise NotCopyable("field numbers out of the order of field names")
+    names = {field: name for name, field in fieldmap.items()}
     size = postings.TERM_INFO.itemsize
-    keys: list[bytes] = []
-    starts: list[int] = []
-    at = 0
-    while at < len(raw):
-        key_length, value_length = _KEY_VALUE_LENGTHS.unpack_from(raw, at)
-        if value_length != size:
-            raise NotCopyable("a term table row of another size")
-        keys.append(raw[at + 8 : at + 8 + key_length])
-        starts.append(at + 8 + key_length)
-        at += 8 + key_length + value_length
-    rows = np.frombuffer(b"".join(raw[s : s + size] for s in starts), dtype=postings.TERM_INFO)
-    names = {number: name for name, number in reader._terms._fieldmap.items()}
-    fields = [int.from_bytes(key[:2], "big") for key in keys]
-    table = {}
-    for first, end in pairwise([*np.flatnonzero(np.diff(fields, prepend=-1)).tolist(), len(keys)]):
-        table[names[fields[first]]] = ([key[2:] for key in keys[first:end]], rows[first:end])
-    return table
+    start, end = tindex.startofdata, tindex.endofdata
+    pending = b""
+    for piece in range(start, end, RECORDS_PIECE):
+        pending += bytes(tindex.dbfile.get(piece, min(RECORDS_PIECE, end - piece)))
+        at = 0
+        while at + 8 <= len(pending):
+            key_length, value_length = _KEY_VALUE_LENGTHS.unpack_from(pending, at)
+            stop = at + 8 + key_length + value_length
+            if stop > len(pending):
+                break
+            if value_length != size or key_length < 2:
+                raise NotCopyable("a term table record of another size")
+            key = pending[at + 8 : at + 8 + key_length]
+            name = names.get(int.from_bytes(key[:2], "big"))
+            if name is None:
+                raise NotCopyable("a term of a field the segment does not name")
+            yield name, key[2:], number, pending[stop - size : stop]
+            at = stop
+        pending = pending[at:]
+    if pending:
+        raise NotCopyable("a term table that ends inside a record")
 
 
-# Posting lists
-
-
-def _join_field(writer: Any, found: list[tuple[Any, tuple[list[bytes], Any], int]]) -> None:
-    """Writes the joined posting lists and term rows of the field `writer` has started, from
-    each segment's (reader, its terms and rows in the field, the documents before it)."""
-    merged = sorted(set().union(*(terms for _, (terms, _), _ in found)))
-    number = {term: i for i, term in enumerate(merged)}
-    where = [np.array([number[t] for t in terms], dtype=np.int64) for _, (terms, _), _ in found]
-    total = np.zeros(len(merged), dtype=np.int64)
-    for at, (_, (_, rows), _) in zip(where, found, strict=True):
-        np.add.at(total, at, rows["length"].astype(np.int64))
-    ends = np.cumsum(total)
-    low = 0
-    while low < len(merged):
-        done = int(ends[low - 1]) if low else 0
-        high = max(low + 1, int(np.searchsorted(ends, done + CHUNK_BYTES, side="right")))
-        parts = []
-        for at, (reader, (_, rows), shift) in zip(where, found, strict=True):
-            a, b = np.searchsorted(at, [low, high]).tolist()
-            if a < b:
-                parts.append(_Blocks.read(reader, rows[a:b], at[a:b], shift))
-        _write_chunk(writer, [merged[i] for i in range(low, high)], low, parts)
-        low = high
+def _write_chunk(
+    writer: Any, readers: Sequence[Any], shifts: list[int], chunk: list[_Record]
+) -> None:
+    """Writes the joined posting lists of the terms of `chunk` (records of one field, by term,
+    then segment), read from `readers`, and their term table rows."""
+    names: list[bytes] = []
+    numbers = []
+    for _, term, _, _ in chunk:
+        if not names or term != names[-1]:
+            names.append(term)
+        numbers.append(len(names) - 1)
+    terms = np.array(numbers, dtype=np.int64)
+    sources = np.array([record[2] for record in chunk], dtype=np.int64)
+    rows = np.frombuffer(b"".join(record[3] for record in chunk), dtype=postings.TERM_INFO)
+    parts = []
+    for source in np.unique(sources).tolist():
+        mine = sources == source
+        parts.append(_Blocks.read(readers[source], rows[mine], terms[mine], shifts[source]))
+    _write_blocks(writer, names, parts)
 
 
 @dataclass
@@ -323,9 +349,9 @@ def _raised(data: bytes, shift: int) -> bytes:
     return data[:3] + number + data[4 + size :]
 
 
-def _write_chunk(writer: Any, names: list[bytes], low: int, parts: list[_Blocks]) -> None:
-    """Writes the joined posting lists of the terms numbered `low` on (`names`), from their
-    blocks in each segment (`parts`, in segment order), and their term table rows."""
+def _write_blocks(writer: Any, names: list[bytes], parts: list[_Blocks]) -> None:
+    """Writes the joined posting lists of the terms `names` (numbered from 0 in order), from
+    their blocks in each segment (`parts`, in segment order), and their term table rows."""
     order = np.argsort(np.concatenate([part.term for part in parts]), kind="stable")
 
     def joined(name: str) -> Ints:
@@ -344,7 +370,7 @@ def _write_chunk(writer: Any, names: list[bytes], low: int, parts: list[_Blocks]
                 data[i], level[i] = packed, postings.LEVEL
     lead = np.ones(term.size, dtype=np.bool_)
     lead[1:] = term[1:] != term[:-1]
-    assert np.array_equal(term[lead], np.arange(low, low + len(names)))
+    assert np.array_equal(term[lead], np.arange(len(names)))
     closing = np.append(lead[1:], True)
     numbers = (count, last, weight, level, least, most)
     head_sizes = np.full(term.size, len(_HEAD) + len(_END), dtype=np.int64)
@@ -373,16 +399,16 @@ def _write_chunk(writer: Any, names: list[bytes], low: int, parts: list[_Blocks]
     base = writer._postfile.tell()
     writer._postfile.write(out)
     starts = (heads_at + np.cumsum(data_sizes) - data_sizes)[lead]  # each term's list
-    info = _term_rows(parts, low, len(names))
+    info = _term_rows(parts, len(names))
     info["offset"] = base + starts
     info["length"] = np.diff(np.append(starts, len(out)))
     field = pack_ushort(writer._fieldid)
     postings.add_terms(writer._tindex, [field + name for name in names], info.tobytes())
 
 
-def _term_rows(parts: list[_Blocks], low: int, size: int) -> Any:
-    """Returns the term table rows (without where the lists are) of the terms numbered `low`
-    to `low + size`: each segment's rows added up."""
+def _term_rows(parts: list[_Blocks], size: int) -> Any:
+    """Returns the term table rows (without where the lists are) of the terms numbered 0 to
+    `size`: each segment's rows added up."""
     weight = np.zeros(size)
     doc_freq = np.zeros(size, dtype=np.int64)
     least = np.full(size, 256, dtype=np.int64)
@@ -391,7 +417,7 @@ def _term_rows(parts: list[_Blocks], low: int, size: int) -> Any:
     first = np.full(size, -1, dtype=np.int64)
     last = np.zeros(size, dtype=np.int64)
     for part in parts:  # in segment order
-        i, rows = part.terms - low, part.rows
+        i, rows = part.terms, part.rows
         weight[i] += rows["weight"]
         doc_freq[i] += rows["doc_freq"]
         lengths = rows["min_length"].astype(np.int64)

@@ -151,7 +151,9 @@ def _joined(directory: str, indexname: str, index_schema: Any, planned: list[Any
         # Spawn, not fork, as segments.write_segments does; each process holds a chunk of
         # postings at a time, and this process none.
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(JOIN_WORKERS, len(joins)), mp_context=context) as pool:
+        workers = min(JOIN_WORKERS, len(joins))
+        start = segments.start_worker
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=start) as pool:
             futures = {id(item): pool.submit(joining.join, *job, item.parts) for item in joins}
         for item in joins:
             try:
@@ -169,7 +171,7 @@ def _rewritten(directory: str, indexname: str, index_schema: Any, group: list[An
     if sum(segment.doc_count() for segment in group) < FLOOR_DOCUMENTS:
         return rewrite(directory, indexname, index_schema, group)
     context = multiprocessing.get_context("spawn")  # as segments.write_segments does
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
+    with ProcessPoolExecutor(1, mp_context=context, initializer=segments.start_worker) as pool:
         return pool.submit(rewrite, directory, indexname, index_schema, group).result()
 
 

@@ -147,7 +147,7 @@ class _Writers:
             return
         context = multiprocessing.get_context("spawn")
         self._pools = [
-            ProcessPoolExecutor(1, mp_context=context, initializer=_start_writer)
+            ProcessPoolExecutor(1, mp_context=context, initializer=start_worker)
             for _ in range(WORKERS)
         ]
         for pool in self._pools:  # a pool starts its process with the first task
@@ -178,10 +178,11 @@ class _Writers:
             pool.shutdown(wait=wait, cancel_futures=True)
 
 
-def _start_writer() -> None:
-    """Sets up a writer process: its freed memory returned (`malloc.trim_freed_memory`), and
-    its end when the process that started it ends, even killed: it would otherwise wait for
-    batches forever (and hold the pipes of that process's output)."""
+def start_worker() -> None:
+    """Sets up a writer or merging process: its freed memory returned
+    (`malloc.trim_freed_memory`), and its end when the process that started it ends, even
+    killed: it would otherwise wait for work forever (and hold the pipes of that process's
+    output)."""
     malloc.trim_freed_memory()
 
     def watch(parent: Any) -> None:

@@ -272,11 +272,14 @@ class _Blocks:
         block_ends = at + 4 + np.abs(_int32(buf, at))
         data = [raw[s:e] for s, e in zip((head + 2).tolist(), block_ends.tolist(), strict=True)]
         if shift:
-            data = [
-                _raised(zlib.decompress(d) if z else d, shift)
-                for d, z in zip(data, level.tolist(), strict=True)
-            ]
-            level = np.full_like(level, -1)  # to be decided
+            level = level.copy()
+            for i, (d, z) in enumerate(zip(data, level.tolist(), strict=True)):
+                fast = postings.moved(d, shift) if z else None
+                if fast is not None:
+                    data[i] = fast
+                else:  # inflated, raised, to be compressed again (or not)
+                    data[i] = postings.raised(zlib.decompress(d) if z else d, shift)
+                    level[i] = -1
         last = last + shift
         return cls(terms[of], count, last, weight, level, least, most, data, rows, terms, shift)
 
@@ -333,22 +336,6 @@ def _ints(buf: Bytes, at: Ints) -> tuple[Ints, Ints]:
     return value, at + size
 
 
-def _raised(data: bytes, shift: int) -> bytes:
-    """Returns a block's data pickle with its first docnum (the first of its gaps) raised."""
-    op = data[3]
-    size = 1 if op == _K else 2 if op == _M else 4 if op == _J else 0
-    if not size or data[2] != ord("("):
-        raise NotCopyable("a block whose docnums are not pickled ints")
-    first = int.from_bytes(data[4 : 4 + size], "little") + shift
-    if first < 256:
-        number = bytes((_K, first))
-    elif first < 65536:
-        number = bytes((_M, first & 255, first >> 8))
-    else:
-        number = b"J" + first.to_bytes(4, "little")
-    return data[:3] + number + data[4 + size :]
-
-
 def _write_blocks(writer: Any, names: list[bytes], parts: list[_Blocks]) -> None:
     """Writes the joined posting lists of the terms `names` (numbered from 0 in order), from
     their blocks in each segment (`parts`, in segment order), and their term table rows."""
@@ -365,7 +352,7 @@ def _write_blocks(writer: Any, names: list[bytes], parts: list[_Blocks]) -> None
     for i in np.flatnonzero(level < 0).tolist():  # compressed again by the writer's rule
         level[i] = 0
         if len(data[i]) >= postings.COMPRESS_FROM:
-            packed = zlib.compress(data[i], postings.LEVEL)
+            packed = postings.pack(data[i])
             if len(packed) < len(data[i]):
                 data[i], level[i] = packed, postings.LEVEL
     lead = np.ones(term.size, dtype=np.bool_)

@@ -192,6 +192,10 @@ def _encode(
     weights_part = np.where(unweighted, 1, 2 + blocks.total(weight_sizes))
     head_sizes = 13 + int_sizes(last_ids) + int_sizes(max_weights)
     data_sizes = 6 + blocks.total(id_sizes) + weights_part + values.part
+    # A block that may be compressed has its first docnum in the long form (`first_docnum`).
+    movable = data_sizes >= COMPRESS_FROM
+    id_sizes[starts[movable]] = FIRST_LONG
+    data_sizes = 6 + blocks.total(id_sizes) + weights_part + values.part
     block_sizes = np.where(blocks.leading, 4, 0) + 4 + head_sizes + data_sizes
     offsets = np.cumsum(block_sizes) - block_sizes
     out = np.zeros(int(block_sizes.sum()), dtype=np.uint8)
@@ -216,6 +220,7 @@ def _encode(
     at = data_at = at + 2
     out[at], out[at + 1], out[at + 2] = _PROTO, 3, _MARK
     put_ints(out, at[blocks.of] + 3 + blocks.within(id_sizes), id_gaps)
+    _put_first_docnums(out, at[movable] + 3, doc[starts[movable]])
     at = at + data_sizes - 3 - values.part - weights_part
     out[at] = _TUPLE
     # weights
@@ -250,7 +255,7 @@ def _compress(
     tried = np.flatnonzero(data_sizes >= COMPRESS_FROM)
     raw = out.data
     packed = [
-        zlib.compress(raw[start : start + size], LEVEL)
+        pack(raw[start : start + size])
         for start, size in zip(data_at[tried].tolist(), data_sizes[tried].tolist(), strict=True)
     ]
     packed_sizes = np.array([len(data) for data in packed], dtype=np.int64)
@@ -270,6 +275,94 @@ def _compress(
         end = stop
     pieces.append(raw[end:])
     return b"".join(pieces), saved
+
+
+def first_docnum(docnum: int) -> bytes:
+    """Returns the long form of a block's first docnum gap in its data pickle: a BININT, then
+    a SHORT_BINBYTES of four bytes that POP drops, whose bytes bring the eight bytes' sum to
+    1,020 whatever the docnum. With the pickle's first three bytes (PROTO 3, MARK) that is
+    the PREFIX that `pack` stores uncompressed, and whose byte sum, and so the zlib stream's
+    Adler-32 sum A, never changes: `moved` raises the docnum without inflating the block."""
+    number = docnum.to_bytes(4, "little")
+    rest = 1_020 - sum(number)
+    return (
+        b"J" + number + b"C\x04" + bytes(min(255, max(0, rest - 255 * i)) for i in range(4)) + b"0"
+    )
+
+
+FIRST_LONG = len(first_docnum(0))
+PREFIX = 3 + FIRST_LONG  # the data pickle's bytes up to its second docnum gap, long form
+_STORED = b"\x78\x5e\x00" + PREFIX.to_bytes(2, "little") + (0xFFFF ^ PREFIX).to_bytes(2, "little")
+
+
+def pack(data: bytes | memoryview) -> bytes:
+    """Returns a data pickle in the long form (`first_docnum`) as a zlib stream: its PREFIX in
+    a stored deflate block, the rest deflated apart (at LEVEL, referring to nothing before
+    it), whoosh's reader inflating it as any other."""
+    deflate = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+    body = deflate.compress(data[PREFIX:]) + deflate.flush()
+    checksum = zlib.adler32(data).to_bytes(4, "big")
+    return b"".join((_STORED, data[:PREFIX], body, checksum))
+
+
+def moved(packed: bytes, shift: int) -> bytes | None:
+    """Returns a block's data, as `pack` packs it, with its first docnum raised by `shift`
+    without inflating it: the stored prefix replaced and the Adler-32 sum B amended; None
+    when the data is not laid out so."""
+    head = len(_STORED)
+    old = packed[head : head + PREFIX]
+    if packed[:head] != _STORED or old[:4] != b"\x80\x03(J" or old[8:10] != b"C\x04":
+        return None
+    new = b"\x80\x03(" + first_docnum(int.from_bytes(old[4:8], "little") + shift)
+    checksum = int.from_bytes(packed[-4:], "big")
+    b = (checksum >> 16) + (zlib.adler32(new) >> 16) - (zlib.adler32(old) >> 16)
+    amended = ((b % 65521) << 16 | (checksum & 0xFFFF)).to_bytes(4, "big")
+    return b"".join((packed[:head], new, packed[head + PREFIX : -4], amended))
+
+
+def raised(data: bytes, shift: int) -> bytes:
+    """Returns a block's (uncompressed) data pickle with its first docnum gap raised by
+    `shift`, in the long form (`first_docnum`) if the pickle, that gap in its shortest form,
+    is COMPRESS_FROM bytes or more."""
+    op = data[3]
+    size = 1 if op == _BININT1 else 2 if op == _BININT2 else 4 if op == _BININT else 0
+    if data[:3] != b"\x80\x03(" or not size:
+        raise ValueError("a block whose first docnum is not a pickled int after PROTO 3, MARK")
+    docnum = int.from_bytes(data[4 : 4 + size], "little") + shift
+    rest = data[4 + size :]
+    if rest[:2] == b"C\x04" and rest[6:7] == b"0":
+        rest = rest[7:]  # the long form's four bytes, dropped
+    compact = _pickled_int(docnum)
+    if 3 + len(compact) + len(rest) >= COMPRESS_FROM:
+        return b"\x80\x03(" + first_docnum(docnum) + rest
+    return b"\x80\x03(" + compact + rest
+
+
+def _pickled_int(value: int) -> bytes:
+    """Returns a non-negative int below 2**31 pickled as BININT1, BININT2 or BININT."""
+    if value < 256:
+        return bytes((_BININT1, value))
+    if value < 65536:
+        return bytes((_BININT2, value & 255, value >> 8))
+    return b"J" + value.to_bytes(4, "little")
+
+
+def _put_first_docnums(out: npt.NDArray[np.uint8], at: Ints, docnums: Ints) -> None:
+    """Writes `first_docnum` of each of `docnums` at `at`."""
+    number = docnums.astype("<u4").view(np.uint8).reshape(-1, 4)
+    rest = 1_020 - number.sum(axis=1, dtype=np.int64)
+    filler = np.clip(rest[:, None] - 255 * np.arange(4), 0, 255)
+    row = np.concatenate(
+        [
+            np.full((at.size, 1), _BININT),
+            number,
+            np.tile(np.frombuffer(b"C\x04", np.uint8), (at.size, 1)),
+            filler,
+            np.full((at.size, 1), ord("0")),
+        ],
+        axis=1,
+    )
+    out[at[:, None] + np.arange(FIRST_LONG)] = row
 
 
 class _Values:

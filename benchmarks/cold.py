@@ -11,11 +11,14 @@ them, so this measures the process's own cold start, not the disk's.
 
 from __future__ import annotations
 
+import compileall
 from pathlib import Path
 from typing import Any
 
 from _common import ENGINE_LABELS, ChildFailedError, fmt, log, median, percentile, run_child, table
 from _queries import QUERIES, TYPES
+
+import newssearch
 
 COLD_REPS = 3  # processes per (query type, engine)
 
@@ -25,7 +28,12 @@ def numbers_of(kind: str) -> list[int]:
 
 
 def measure_cold(directories: dict[str, Path], reps: int) -> dict[str, Any]:
-    """Returns per engine the medians of open and first-query ms, per type and over all."""
+    """Returns per engine the medians of open and first-query ms, per type and over all.
+
+    newssearch's bytecode is compiled first, as `pip install` compiles it: an editable
+    checkout on a machine that sets PYTHONDONTWRITEBYTECODE (this one does) would otherwise
+    compile the modules a first query imports in every child, some 15 ms of each."""
+    compileall.compile_dir(str(Path(newssearch.__file__).parent), quiet=1)
     runs: dict[str, list[dict[str, Any]]] = {engine: [] for engine in directories}
     for rep in range(reps):
         for kind in TYPES:

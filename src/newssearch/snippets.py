@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter, methodcaller
 
-from rapidfuzz.distance import OSA
-
 from newssearch.analysis import spans, stemmer
 from newssearch.query import Fuzzy, Node, Phrase, Prefix, Term, positive_leaves
 
@@ -166,7 +164,11 @@ def _prefix_or_fuzzy_leaf(
     """Returns the first prefix leaf, else the first fuzzy leaf, that a stem of the text
     matches; None if none."""
     hit = next((p[2] for p in prefixes if token_stem.startswith(p[0]) or token_stem == p[1]), None)
-    if hit is None:
+    if hit is None and fuzzies:
+        # Imported here: rapidfuzz takes some 25 ms to import, and most queries have no
+        # fuzzy term (a first query would pay for it).
+        from rapidfuzz.distance import OSA
+
         hit = next(
             (f[2] for f in fuzzies if OSA.distance(token_stem, f[0], score_cutoff=f[1]) <= f[1]),
             None,

@@ -39,6 +39,7 @@ from newssearch.engine import columns, postings, segments
 CHUNK_BYTES = 1 << 20  # postings read at a time, from all the joined segments together
 CHUNK_TERMS = 8_192  # or the records of about this many terms
 RECORDS_PIECE = 1 << 16  # bytes of a term table read at a time
+WALK_ALONE = 8  # posting lists left that are walked one by one, not together
 OFFSETS_FROM = 2**15  # whoosh writes a bytes column's offsets past this many documents
 
 Ints = npt.NDArray[np.int64]
@@ -260,7 +261,7 @@ class _Blocks:
         buf = np.frombuffer(raw, dtype=np.uint8)
         starts = offsets - offsets[0]
         _expect(buf, starts, WHOOSH3_HEADER_MAGIC, "a posting list without whoosh 3's magic")
-        at, of = _walk(buf, starts + 4, starts + lengths)
+        at, of = _walk(raw, starts + 4, starts + lengths)
         _expect(buf, at + 4, _HEAD, "a block header of another layout")
         numbers = []
         head = at + 7
@@ -291,13 +292,15 @@ def _expect(buf: Bytes, at: Ints, expected: bytes, problem: str) -> None:
             raise NotCopyable(problem)
 
 
-def _walk(buf: Bytes, firsts: Ints, ends: Ints) -> tuple[Ints, Ints]:
+def _walk(raw: bytes, firsts: Ints, ends: Ints) -> tuple[Ints, Ints]:
     """Returns where each block of the posting lists that start at `firsts` (after the magic
-    number) and end at `ends` starts, in order, and which list it is of."""
+    number) and end at `ends` starts, in order, and which list it is of: a block of every
+    list at a time, then the few long lists left one by one."""
+    buf = np.frombuffer(raw, dtype=np.uint8)
     at, of = [], []
     current = firsts.copy()
     going = np.arange(firsts.size)
-    while going.size:
+    while going.size > WALK_ALONE:
         here = current[going]
         if np.any(here + 4 > ends[going]):
             raise NotCopyable("a posting list that ends inside a block")
@@ -306,11 +309,24 @@ def _walk(buf: Bytes, firsts: Ints, ends: Ints) -> tuple[Ints, Ints]:
         of.append(going)
         current[going] = here + 4 + np.abs(length)
         going = going[length > 0]
+    for term in going.tolist():
+        place, end, found = int(current[term]), int(ends[term]), []
+        while True:
+            if place + 4 > end:
+                raise NotCopyable("a posting list that ends inside a block")
+            size = int.from_bytes(raw[place : place + 4], "big", signed=True)
+            found.append(place)
+            place += 4 + abs(size)
+            if size < 0:
+                break
+        at.append(np.array(found, dtype=np.int64))
+        of.append(np.full(len(found), term))
+        current[term] = place
     if np.any(current != ends):
         raise NotCopyable("a posting list whose last block ends before or after it")
-    found, which = np.concatenate(at), np.concatenate(of)
-    order = np.argsort(found, kind="stable")
-    return found[order], which[order]
+    found_at, which = np.concatenate(at), np.concatenate(of)
+    order = np.argsort(found_at, kind="stable")
+    return found_at[order], which[order]
 
 
 def _int32(buf: Bytes, at: Ints) -> Ints:

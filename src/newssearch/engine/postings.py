@@ -284,10 +284,13 @@ def first_docnum(docnum: int) -> bytes:
     the PREFIX that `pack` stores uncompressed, and whose byte sum, and so the zlib stream's
     Adler-32 sum A, never changes: `moved` raises the docnum without inflating the block."""
     number = docnum.to_bytes(4, "little")
-    rest = 1_020 - sum(number)
-    return (
-        b"J" + number + b"C\x04" + bytes(min(255, max(0, rest - 255 * i)) for i in range(4)) + b"0"
-    )
+    return b"J" + number + b"C\x04" + _FILLERS[1_020 - sum(number)]
+
+
+# The four bytes (and POP) that bring a sum of four bytes (the index) to 1,020.
+_FILLERS = [
+    bytes(min(255, max(0, rest - 255 * i)) for i in range(4)) + b"0" for rest in range(1_021)
+]
 
 
 FIRST_LONG = len(first_docnum(0))

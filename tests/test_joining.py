@@ -14,7 +14,7 @@ from conftest import segments_of
 from whoosh import index as whoosh_index
 
 from newssearch import Document, Index
-from newssearch.engine import joining, merging, postings
+from newssearch.engine import blocks, joining, merging
 from newssearch.engine import schema as ns_schema
 
 
@@ -26,16 +26,16 @@ def test_a_blocks_first_docnum_is_raised_across_pickle_widths(first: int, shift:
     """The first docnum gap is a BININT1, BININT2 or BININT: raising it may widen it; a long
     pickle gets the long form, whatever it had."""
     short = ((first, 1, 300, 70_000), (2, 1, 1, 5), None)
-    assert pickle.loads(postings.raised(pickle.dumps(short, 3), shift)) == (
+    assert pickle.loads(blocks.raised(pickle.dumps(short, 3), shift)) == (
         (first + shift, 1, 300, 70_000),
         (2, 1, 1, 5),
         None,
     )
     long = ((first, *range(40)), None, (b"x" * 30,))
-    raised = postings.raised(pickle.dumps(long, 3), shift)
+    raised = blocks.raised(pickle.dumps(long, 3), shift)
     assert raised[3:4] == b"J" and raised[8:10] == b"C\x04"  # the long form
     assert pickle.loads(raised) == ((first + shift, *range(40)), None, (b"x" * 30,))
-    assert postings.raised(raised, 7) == postings.raised(pickle.dumps(long, 3), shift + 7)
+    assert blocks.raised(raised, 7) == blocks.raised(pickle.dumps(long, 3), shift + 7)
 
 
 @pytest.mark.parametrize("shift", [0, 1, 255, 70_000, (1 << 31) - 1 - 70_000])
@@ -43,13 +43,13 @@ def test_a_packed_block_is_moved_without_inflating_it(shift: int) -> None:
     """`pack` stores the long form's prefix apart; `moved` raises its docnum in place and
     amends the Adler-32 sum: zlib inflates the result to the raised pickle."""
     block = ((70_000, *range(1, 300)), (1, 2) * 150, None)
-    data = postings.raised(pickle.dumps(block, 3), 0)
-    packed = postings.pack(data)
+    data = blocks.raised(pickle.dumps(block, 3), 0)
+    packed = blocks.pack(data)
     assert zlib.decompress(packed) == data and len(packed) < len(data)
-    found = postings.moved(packed, shift)
-    assert found is not None and zlib.decompress(found) == postings.raised(data, shift)
+    found = blocks.moved(packed, shift)
+    assert found is not None and zlib.decompress(found) == blocks.raised(data, shift)
     assert pickle.loads(zlib.decompress(found))[0][:2] == (70_000 + shift, 1)
-    assert postings.moved(zlib.compress(data, postings.LEVEL), shift) is None  # another layout
+    assert blocks.moved(zlib.compress(data, blocks.LEVEL), shift) is None  # another layout
 
 
 def _docs(prefix: str, count: int) -> list[Document]:

@@ -15,7 +15,7 @@ from whoosh.filedb.structfile import BufferFile
 from whoosh.formats import Existence
 
 from newssearch import Document, Index
-from newssearch.engine import postings
+from newssearch.engine import blocks, postings
 
 
 def test_stock_whoosh_reads_compressed_blocks_exactly(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_stock_whoosh_reads_compressed_blocks_exactly(tmp_path: Path) -> None:
             found.add((searcher.stored_fields(matcher.id())["id"], tuple(positions)))
             matcher.next()
         assert found == expected
-        assert len(levels) == 558 and set(levels) == {postings.LEVEL}  # 5 blocks, all compressed
+        assert len(levels) == 558 and set(levels) == {blocks.LEVEL}  # 5 blocks, all compressed
         rare = searcher.postings("body", b"zinc")
         assert rare._compression == 0 and rare.value_as("positions") == [0]
         assert searcher.stored_fields(rare.id())["id"] == "d3"
@@ -60,7 +60,7 @@ def _encoded(lists: list[list[int]]) -> tuple[bytes, list[int]]:
 
 
 def test_a_block_is_compressed_from_compress_from_bytes_when_shorter() -> None:
-    assert postings.COMPRESS_FROM == 64
+    assert blocks.COMPRESS_FROM == 64
     # A data pickle of Existence postings: 8 bytes, and 2 per docnum gap below 256, 3 above.
     long_run = list(range(28))  # 64 bytes, gaps of 1: compressible
     short_run = [*range(26), 300]  # 63 bytes, as compressible, below the bound
@@ -73,11 +73,11 @@ def test_a_block_is_compressed_from_compress_from_bytes_when_shorter() -> None:
         assert list(matcher.all_ids()) == docs  # stock whoosh reads every block back
         data = out[matcher._dataoffset : matcher._nextoffset]
         pickled = zlib.decompress(data) if matcher._compression else data
-        size = len(postings.pack(pickled) if len(pickled) >= 64 else zlib.compress(pickled, 3))
+        size = len(blocks.pack(pickled) if len(pickled) >= 64 else zlib.compress(pickled, 3))
         found.append((matcher._compression, len(data), len(pickled), size))
     # 64 bytes with the first docnum gap in its shortest form: 74 in the long form (`pack`s).
     (level, stored, pickled, size), below, noisy = found
-    assert (level, stored, pickled) == (postings.LEVEL, size, 74) and size < 74
+    assert (level, stored, pickled) == (blocks.LEVEL, size, 74) and size < 74
     level, stored, pickled, size = below  # left raw below the bound, though zlib shortens it
     assert (level, stored, pickled) == (0, 63, 63) and size < 63
     level, stored, pickled, size = noisy  # left raw: packed, it would be longer

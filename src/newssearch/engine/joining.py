@@ -34,7 +34,7 @@ from whoosh.filedb.filetables import OrderedHashReader
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
-from newssearch.engine import columns, postings, segments
+from newssearch.engine import blocks, columns, postings, segments
 
 CHUNK_BYTES = 1 << 20  # postings read at a time, from all the joined segments together
 CHUNK_TERMS = 8_192  # or the records of about this many terms
@@ -275,11 +275,11 @@ class _Blocks:
         if shift:
             level = level.copy()
             for i, (d, z) in enumerate(zip(data, level.tolist(), strict=True)):
-                fast = postings.moved(d, shift) if z else None
+                fast = blocks.moved(d, shift) if z else None
                 if fast is not None:
                     data[i] = fast
                 else:  # inflated, raised, to be compressed again (or not)
-                    data[i] = postings.raised(zlib.decompress(d) if z else d, shift)
+                    data[i] = blocks.raised(zlib.decompress(d) if z else d, shift)
                     level[i] = -1
         last = last + shift
         return cls(terms[of], count, last, weight, level, least, most, data, rows, terms, shift)
@@ -367,10 +367,10 @@ def _write_blocks(writer: Any, names: list[bytes], parts: list[_Blocks]) -> None
     data = [everything[i] for i in order.tolist()]
     for i in np.flatnonzero(level < 0).tolist():  # compressed again by the writer's rule
         level[i] = 0
-        if len(data[i]) >= postings.COMPRESS_FROM:
-            packed = postings.pack(data[i])
+        if len(data[i]) >= blocks.COMPRESS_FROM:
+            packed = blocks.pack(data[i])
             if len(packed) < len(data[i]):
-                data[i], level[i] = packed, postings.LEVEL
+                data[i], level[i] = packed, blocks.LEVEL
     lead = np.ones(term.size, dtype=np.bool_)
     lead[1:] = term[1:] != term[:-1]
     assert np.array_equal(term[lead], np.arange(len(names)))

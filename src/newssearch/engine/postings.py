@@ -12,7 +12,6 @@ whoosh-reloaded is pinned, and a differential test holds the result to whoosh's 
 from __future__ import annotations
 
 import struct
-import zlib
 from hashlib import md5
 from itertools import pairwise
 from typing import Any
@@ -23,16 +22,13 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.filedb.filetables import md5_hash
 from whoosh.system import pack_ushort
 
+from newssearch.engine.blocks import COMPRESS_FROM, FIRST_LONG, FIRST_SUM, LEVEL, pack
+
 Ints = npt.NDArray[np.int64]
 Integers = npt.NDArray[np.signedinteger[Any]]  # int32 or int64, as `write_field` takes them
 
 BLOCK = 128  # postings per block, as whoosh writes them
 CHUNK_POSITIONS = 1 << 16  # positions (postings, where no positions) encoded at once
-# A block's data pickle is zlib-compressed at whoosh's level if COMPRESS_FROM bytes or more and
-# shorter so. On Reuters, blocks below 64 bytes (rare terms') are 2/3 of them and gain nothing;
-# from 64 bytes on nearly every block shrinks, by 60% in all (benchmarks/README.md).
-LEVEL = 3
-COMPRESS_FROM = 64
 
 # The pickle opcodes used (pickletools names them).
 _PROTO, _MARK, _TUPLE, _TUPLE3, _STOP, _NONE = 0x80, ord("("), ord("t"), 0x87, ord("."), ord("N")
@@ -192,7 +188,7 @@ def _encode(
     weights_part = np.where(unweighted, 1, 2 + blocks.total(weight_sizes))
     head_sizes = 13 + int_sizes(last_ids) + int_sizes(max_weights)
     data_sizes = 6 + blocks.total(id_sizes) + weights_part + values.part
-    # A block that may be compressed has its first docnum in the long form (`first_docnum`).
+    # A block that may be compressed has its first docnum in the long form (`engine.blocks`).
     movable = data_sizes >= COMPRESS_FROM
     id_sizes[starts[movable]] = FIRST_LONG
     data_sizes = 6 + blocks.total(id_sizes) + weights_part + values.part
@@ -249,7 +245,7 @@ def _compress(
     data_at: Ints,
     data_sizes: Ints,
 ) -> tuple[bytes, Ints]:
-    """Compresses the data pickle of every block of at least COMPRESS_FROM bytes that zlib
+    """Compresses the data pickle of every block of at least COMPRESS_FROM bytes that `pack`
     shortens, as whoosh's writer would (the level in the header, the block's length less);
     returns the blocks' bytes and how many bytes shorter each block became."""
     tried = np.flatnonzero(data_sizes >= COMPRESS_FROM)
@@ -277,83 +273,10 @@ def _compress(
     return b"".join(pieces), saved
 
 
-def first_docnum(docnum: int) -> bytes:
-    """Returns the long form of a block's first docnum gap in its data pickle: a BININT, then
-    a SHORT_BINBYTES of four bytes that POP drops, whose bytes bring the eight bytes' sum to
-    1,020 whatever the docnum. With the pickle's first three bytes (PROTO 3, MARK) that is
-    the PREFIX that `pack` stores uncompressed, and whose byte sum, and so the zlib stream's
-    Adler-32 sum A, never changes: `moved` raises the docnum without inflating the block."""
-    number = docnum.to_bytes(4, "little")
-    return b"J" + number + b"C\x04" + _FILLERS[1_020 - sum(number)]
-
-
-# The four bytes (and POP) that bring a sum of four bytes (the index) to 1,020.
-_FILLERS = [
-    bytes(min(255, max(0, rest - 255 * i)) for i in range(4)) + b"0" for rest in range(1_021)
-]
-
-
-FIRST_LONG = len(first_docnum(0))
-PREFIX = 3 + FIRST_LONG  # the data pickle's bytes up to its second docnum gap, long form
-_STORED = b"\x78\x5e\x00" + PREFIX.to_bytes(2, "little") + (0xFFFF ^ PREFIX).to_bytes(2, "little")
-
-
-def pack(data: bytes | memoryview) -> bytes:
-    """Returns a data pickle in the long form (`first_docnum`) as a zlib stream: its PREFIX in
-    a stored deflate block, the rest deflated apart (at LEVEL, referring to nothing before
-    it), whoosh's reader inflating it as any other."""
-    deflate = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
-    body = deflate.compress(data[PREFIX:]) + deflate.flush()
-    checksum = zlib.adler32(data).to_bytes(4, "big")
-    return b"".join((_STORED, data[:PREFIX], body, checksum))
-
-
-def moved(packed: bytes, shift: int) -> bytes | None:
-    """Returns a block's data, as `pack` packs it, with its first docnum raised by `shift`
-    without inflating it: the stored prefix replaced and the Adler-32 sum B amended; None
-    when the data is not laid out so."""
-    head = len(_STORED)
-    old = packed[head : head + PREFIX]
-    if packed[:head] != _STORED or old[:4] != b"\x80\x03(J" or old[8:10] != b"C\x04":
-        return None
-    new = b"\x80\x03(" + first_docnum(int.from_bytes(old[4:8], "little") + shift)
-    checksum = int.from_bytes(packed[-4:], "big")
-    b = (checksum >> 16) + (zlib.adler32(new) >> 16) - (zlib.adler32(old) >> 16)
-    amended = ((b % 65521) << 16 | (checksum & 0xFFFF)).to_bytes(4, "big")
-    return b"".join((packed[:head], new, packed[head + PREFIX : -4], amended))
-
-
-def raised(data: bytes, shift: int) -> bytes:
-    """Returns a block's (uncompressed) data pickle with its first docnum gap raised by
-    `shift`, in the long form (`first_docnum`) if the pickle, that gap in its shortest form,
-    is COMPRESS_FROM bytes or more."""
-    op = data[3]
-    size = 1 if op == _BININT1 else 2 if op == _BININT2 else 4 if op == _BININT else 0
-    if data[:3] != b"\x80\x03(" or not size:
-        raise ValueError("a block whose first docnum is not a pickled int after PROTO 3, MARK")
-    docnum = int.from_bytes(data[4 : 4 + size], "little") + shift
-    rest = data[4 + size :]
-    if rest[:2] == b"C\x04" and rest[6:7] == b"0":
-        rest = rest[7:]  # the long form's four bytes, dropped
-    compact = _pickled_int(docnum)
-    if 3 + len(compact) + len(rest) >= COMPRESS_FROM:
-        return b"\x80\x03(" + first_docnum(docnum) + rest
-    return b"\x80\x03(" + compact + rest
-
-
-def _pickled_int(value: int) -> bytes:
-    """Returns a non-negative int below 2**31 pickled as BININT1, BININT2 or BININT."""
-    if value < 256:
-        return bytes((_BININT1, value))
-    if value < 65536:
-        return bytes((_BININT2, value & 255, value >> 8))
-    return b"J" + value.to_bytes(4, "little")
-
-
 def _put_first_docnums(out: npt.NDArray[np.uint8], at: Ints, docnums: Ints) -> None:
-    """Writes `first_docnum` of each of `docnums` at `at`."""
+    """Writes `engine.blocks.first_docnum` of each of `docnums` at `at`."""
     number = docnums.astype("<u4").view(np.uint8).reshape(-1, 4)
-    rest = 1_020 - number.sum(axis=1, dtype=np.int64)
+    rest = FIRST_SUM - number.sum(axis=1, dtype=np.int64)
     filler = np.clip(rest[:, None] - 255 * np.arange(4), 0, 255)
     row = np.concatenate(
         [

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pickle
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import segments_of
@@ -132,3 +133,62 @@ def test_a_cascade_of_merges_joins_each_segment_once(
     hits = reopened.search("words", limit=200, sort="date").hits
     assert sorted(hit.id for hit in hits) == sorted(f"d-{n}" for n in range(160))
     assert reopened.check().summary().startswith("ok: 160 documents, 1 segment")
+
+
+def test_a_rewrite_is_written_in_pieces_then_joined(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A segment that lost most of its documents is rewritten alone: its live documents are
+    written again in pieces of a segment's size (here 10), which are then joined."""
+    segments_of(monkeypatch, 100)
+    monkeypatch.setattr(merging, "MERGE_FACTOR", 1_000)  # no merge of neighbours
+    index = Index.create(tmp_path / "ix")
+    index.add(_docs("d", 100))
+    assert index.delete([f"d-{n}" for n in range(0, 100, 2)]) == [
+        f"d-{n}" for n in range(0, 100, 2)
+    ]
+    segments_of(monkeypatch, 10)  # the rewrite's pieces
+    joined = []
+    join = joining.join
+
+    def recorded(directory: str, indexname: str, schema: object, parts: list[object]) -> object:
+        joined.append([part.doc_count() for part in parts])
+        return join(directory, indexname, schema, parts)
+
+    monkeypatch.setattr(joining, "join", recorded)
+    assert Index.open(tmp_path / "ix").delete(["d-1"]) == ["d-1"]  # 51 of 100 gone: rewritten
+    assert joined == [[10, 10, 10, 10, 9]]
+    reopened = Index.open(tmp_path / "ix")
+    assert [(s.doc_count(), s.doc_count_all()) for s in reopened._ix._segments()] == [(49, 49)]
+    hits = reopened.search("words", limit=100, sort="date").hits
+    assert sorted(hit.id for hit in hits) == sorted(f"d-{n}" for n in range(3, 100, 2))
+
+
+def test_optimize_rewrites_only_the_segments_with_deletions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three segments, one with a deletion: that one is rewritten, then all three joined, the
+    documents in their order."""
+    segments_of(monkeypatch, 10)
+    monkeypatch.setattr(merging, "MERGE_FACTOR", 1_000)  # no merge until optimize
+    index = Index.create(tmp_path / "ix")
+    for n in range(3):
+        index.add(_docs(f"d{n}", 10))
+    assert index.delete(["d1-4"]) == ["d1-4"]
+    rewritten = []
+    rewrite = merging.rewrite
+
+    def recorded(
+        directory: str, indexname: str, schema: object, segment: Any, limits: tuple[int, int]
+    ) -> list[object]:
+        rewritten.append((segment.doc_count(), segment.doc_count_all()))
+        return rewrite(directory, indexname, schema, segment, limits)
+
+    monkeypatch.setattr(merging, "rewrite", recorded)
+    report = index.optimize()
+    assert rewritten == [(9, 10)]
+    assert (report.segments_before, report.segments_after, report.documents) == (3, 1, 29)
+    with whoosh_index.open_dir(str(tmp_path / "ix")).searcher() as searcher:
+        ids = searcher.reader().column_reader("id")
+        expected = [f"d{k}-{n}" for k in range(3) for n in range(10) if (k, n) != (1, 4)]
+        assert [ids[d] for d in range(29)] == expected

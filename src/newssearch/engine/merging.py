@@ -12,9 +12,10 @@ is rewritten alone, and one with none left is dropped.
 Segments without deletions are joined (`joining`): their posting blocks, term tables and
 columns copied into one segment, nothing analyzed again, at any size. Segments with deletions
 are rewritten: their live documents read back from their stored fields and written again by
-the fast writer (`segments.write_segment`), which expunges the deleted ones, up to
-LARGEST_MERGED live documents at a time (a rewrite holds its documents' postings in memory, as
-the writer holds a segment's). Neighbours are merged in their order and the new segment takes
+the fast writer, which expunges the deleted ones, in pieces of a writer's segment size (a
+piece's words are what a rewrite holds) then joined. A rewrite analyzes its documents again,
+so a run with deletions is merged up to LARGEST_MERGED live documents (a segment rewritten
+alone, at any size). Neighbours are merged in their order and the new segment takes
 their place, so documents keep their order in the index. Merges happen inside a commit: until
 it is written, readers and a killed writer see the previous commit.
 """
@@ -26,7 +27,6 @@ import multiprocessing
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
@@ -83,9 +83,10 @@ def merge(
     the runs `choose` picks merged, again until it picks none (a merge's segment may complete
     a group of the next level), or with `everything` all of them in one (`optimize`).
 
-    Runs with deletions are rewritten as they are picked; runs without are planned, and each
-    segment the plan ends with is joined once from the segments it holds (the eight small
-    segments of a bulk load that two levels of merges make one are copied once, not twice)."""
+    The segments with deletions of a run are rewritten as it is picked (in pieces); then each
+    segment the plan ends with is joined once from the segments and pieces it holds (the 16
+    small segments of a bulk load that two levels of merges make one are copied once, not
+    twice)."""
     result: list[Any] = list(current)
     if everything:
         if len(result) > 1 or (result and result[0].has_deletions()):
@@ -114,18 +115,20 @@ class _Join:
 def _planned(
     directory: str, indexname: str, index_schema: Any, current: list[Any], runs: list[range]
 ) -> list[Any]:
-    """Returns `current` with each of `runs` replaced: by a _Join of its segments when none has
-    deletions, else by their rewrite, done now (nothing when none of its documents is left)."""
+    """Returns `current` with each of `runs` replaced by a _Join of its segments, those with
+    deletions rewritten first (now, in pieces): nothing when no document is left, the one
+    piece when it is all that is left."""
+    group = [[s for item in current[run.start : run.stop] for s in _parts(item)] for run in runs]
+    pieces = _rewritten(directory, indexname, index_schema, [s for g in group for s in g])
     result: list[Any] = []
     done = 0
-    for run in runs:
+    for run, segments_of_run in zip(runs, group, strict=True):
         result += current[done : run.start]
-        group = [s for item in current[run.start : run.stop] for s in _parts(item)]
-        if any(segment.has_deletions() for segment in group):
-            written = _rewritten(directory, indexname, index_schema, group)
-            result += [written] if written is not None else []
+        parts = [p for s in segments_of_run for p in pieces.get(id(s), [s])]
+        if len(parts) > 1:
+            result.append(_Join(parts))
         else:
-            result.append(_Join(group))
+            result += parts
         done = run.stop
     return result + current[done:]
 
@@ -146,7 +149,7 @@ def _joined(directory: str, indexname: str, index_schema: Any, planned: list[Any
             try:
                 written[id(item)] = joining.join(*job, item.parts)
             except joining.NotCopyable:
-                written[id(item)] = _rewritten(*job, item.parts)
+                written[id(item)] = _rewritten_whole(*job, item.parts)
     elif joins:
         # Spawn, not fork, as segments.write_segments does; each process holds a chunk of
         # postings at a time, and this process none.
@@ -159,30 +162,58 @@ def _joined(directory: str, indexname: str, index_schema: Any, planned: list[Any
             try:
                 written[id(item)] = futures[id(item)].result()
             except joining.NotCopyable:
-                written[id(item)] = _rewritten(*job, item.parts)
+                written[id(item)] = _rewritten_whole(*job, item.parts)
     return [written.get(id(item), item) for item in planned]
 
 
-def _rewritten(directory: str, indexname: str, index_schema: Any, group: list[Any]) -> Any:
-    """Returns `rewrite` of `group`, done here when it has fewer than FLOOR_DOCUMENTS live
-    documents, else in a process of its own: this process keeps none of a rewrite's memory
-    (a rewrite holds up to LARGEST_MERGED documents' postings, about what the two batch
-    writers hold together; merges run after the batches are written)."""
-    if sum(segment.doc_count() for segment in group) < FLOOR_DOCUMENTS:
-        return rewrite(directory, indexname, index_schema, group)
+def _rewritten(
+    directory: str, indexname: str, index_schema: Any, group: list[Any], every: bool = False
+) -> dict[int, list[Any]]:
+    """Returns the pieces `rewrite` makes of each segment of `group` that has deletions (or
+    of every one, with `every`), by id(segment): here when they have fewer than
+    FLOOR_DOCUMENTS live documents in all, else in a process of their own, which this process
+    keeps none of the memory of (a rewrite holds a segment's words, as a writer does)."""
+    chosen = [segment for segment in group if every or segment.has_deletions()]
+    if not chosen:
+        return {}
+    job = (directory, indexname, index_schema)
+    limits = (segments.SEGMENT_DOCUMENTS, segments.SEGMENT_BYTES)
+    if sum(segment.doc_count() for segment in chosen) < FLOOR_DOCUMENTS:
+        return {id(segment): rewrite(*job, segment, limits) for segment in chosen}
     context = multiprocessing.get_context("spawn")  # as segments.write_segments does
     with ProcessPoolExecutor(1, mp_context=context, initializer=segments.start_worker) as pool:
-        return pool.submit(rewrite, directory, indexname, index_schema, group).result()
+        futures = {id(segment): pool.submit(rewrite, *job, segment, limits) for segment in chosen}
+        return {key: future.result() for key, future in futures.items()}
 
 
-def rewrite(directory: str, indexname: str, index_schema: Any, merged: Sequence[Any]) -> Any:
-    """Returns one new segment holding the live documents of `merged`, in order, read back
-    one at a time; None when none is left."""
-    live = _live(FileStorage(directory), index_schema, merged)
-    first = next(live, None)
-    if first is None:
-        return None
-    return segments.write_segment(directory, indexname, index_schema, chain([first], live))
+def _rewritten_whole(directory: str, indexname: str, index_schema: Any, group: list[Any]) -> Any:
+    """Returns one segment of the live documents of `group` (some not laid out as the fast
+    writer lays them out): every segment rewritten, the pieces joined (None if none is left)."""
+    pieces = _rewritten(directory, indexname, index_schema, group, every=True)
+    parts = [p for segment in group for p in pieces[id(segment)]]
+    if len(parts) > 1:
+        return joining.join(directory, indexname, index_schema, parts)
+    return parts[0] if parts else None
+
+
+def rewrite(
+    directory: str, indexname: str, index_schema: Any, segment: Any, limits: tuple[int, int]
+) -> list[Any]:
+    """Returns new segments holding the live documents of `segment`, in order, read back one
+    at a time and written again in pieces of up to `limits` (documents, characters of text: a
+    piece's words are what a rewrite holds); none when none is left."""
+    pieces = []
+    writer = None
+    for doc in _live(FileStorage(directory), index_schema, [segment]):
+        if writer is None:
+            writer = segments.SegmentWriter(directory, indexname, index_schema)
+        writer.add([doc])
+        if writer.full(limits):
+            pieces.append(writer.finish())
+            writer = None
+    if writer is not None:
+        pieces.append(writer.finish())
+    return pieces
 
 
 def _live(storage: Any, index_schema: Any, merged: Sequence[Any]) -> Iterator[Document]:

@@ -4,13 +4,16 @@ Nothing is analyzed or decoded again. A joined posting list is its term's lists 
 segment one after the other, each segment's docnums raised by the documents before it. In
 whoosh 3's block format only two numbers of a block are absolute docnums -- the header's last
 docnum and the first of the data's docnum gaps -- so a block is copied with those two raised
-(its data decompressed first and compressed again by the writer's rule, `postings`), and the
-first segment's blocks as they are. Term table rows are added up; columns are concatenated.
-The blocks are walked and their headers read with numpy, a range of terms (about CHUNK_BYTES
-of postings) at a time, so memory is bounded by that, not by the segments.
+(a compressed one moved without inflating it, `blocks.moved`; others inflated and packed
+again), and the first segment's blocks as they are. Term table rows are added up; columns are
+concatenated. The blocks are walked and their headers read with numpy, a range of terms
+(about CHUNK_BYTES of postings, or CHUNK_TERMS terms) at a time. Memory is bounded by that,
+and by the new segment's term count: whoosh's term table writer keeps a hash entry for every
+term until it closes (some 136 bytes a term, as many terms as documents at least, the ids).
 
-Only segments the fast writer wrote are joined (the layout of every header is checked); any
-other block raises NotCopyable, and the caller rewrites the segments instead.
+Only segments the fast writer wrote are joined (the layout of every header is checked), of
+fewer than 2**31 documents in all (whoosh pickles docnums as signed 32-bit ints); anything
+else raises NotCopyable, and the caller rewrites the segments instead.
 """
 
 from __future__ import annotations
@@ -59,10 +62,13 @@ def join(directory: str, indexname: str, index_schema: Any, joined: Sequence[Any
     """Returns one new segment holding the documents of `joined` (whoosh segments without
     deletions, at least one) in order, written to `directory` by copying."""
     assert joined and not any(s.has_deletions() for s in joined)
+    if sum(s.doc_count_all() for s in joined) >= 2**31:
+        raise NotCopyable("2**31 documents or more in one segment")
     storage, codec, segment = segments.new_segment(directory, indexname)
     source = FileStorage(directory, supports_mmap=False)  # read, not mapped into memory
-    readers = [SegmentReader(source, index_schema, s) for s in joined]
+    readers: list[Any] = []
     try:
+        readers += (SegmentReader(source, index_schema, s) for s in joined)
         sizes = [s.doc_count_all() for s in joined]
         segment.set_doc_count(sum(sizes))
         lengths: defaultdict[str, int] = defaultdict(int)
@@ -252,7 +258,15 @@ class _Blocks:
     @classmethod
     def read(cls, reader: Any, rows: Any, terms: Ints, shift: int) -> _Blocks:
         """Reads the blocks of the terms of `rows` (consecutive in the segment's postings),
-        whose numbers in the joined field are `terms`; `shift` is added to its docnums."""
+        whose numbers in the joined field are `terms`; `shift` is added to its docnums.
+        Raises NotCopyable for any block it cannot read as the writer lays them out."""
+        try:
+            return cls._read(reader, rows, terms, shift)
+        except (IndexError, ValueError, zlib.error) as error:  # a list that ends early ...
+            raise NotCopyable(f"a posting block that does not read: {error}") from error
+
+    @classmethod
+    def _read(cls, reader: Any, rows: Any, terms: Ints, shift: int) -> _Blocks:
         offsets = rows["offset"].astype(np.int64)
         lengths = rows["length"].astype(np.int64)
         if np.any(offsets[1:] != offsets[:-1] + lengths[:-1]):

@@ -19,7 +19,6 @@ else raises NotCopyable, and the caller rewrites the segments instead.
 from __future__ import annotations
 
 import heapq
-import struct
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -37,7 +36,7 @@ from whoosh.filedb.filetables import OrderedHashReader
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
-from newssearch.engine import blocks, columns, postings, segments
+from newssearch.engine import blocks, columns, postings, segments, term_table
 
 CHUNK_BYTES = 1 << 20  # postings read at a time, from all the joined segments together
 CHUNK_TERMS = 8_192  # or the records of about this many terms
@@ -51,7 +50,6 @@ Bytes = npt.NDArray[np.uint8]
 _K, _M, _J = ord("K"), ord("M"), ord("J")  # pickle's BININT1, BININT2, BININT
 _HEAD = b"\x80\x02("  # a header pickle's first bytes (PROTO 2, MARK); its last: TUPLE, STOP
 _END = b"t."
-_KEY_VALUE_LENGTHS = struct.Struct("!ii")  # a term table record's
 
 
 class NotCopyable(Exception):
@@ -77,7 +75,7 @@ def join(directory: str, indexname: str, index_schema: Any, joined: Sequence[Any
                 lengths[name] += total
         segment._fieldlengths = lengths
         _write_columns(storage, segment, index_schema, readers, sizes)
-        writer = codec.field_writer(storage, segment)
+        writer = term_table.field_writer(codec, storage, segment)
         try:
             _write_postings(writer, index_schema, readers, np.cumsum([0, *sizes[:-1]]).tolist())
         finally:
@@ -198,7 +196,7 @@ def _records(reader: Any, number: int) -> Iterator[_Record]:
         pending += bytes(tindex.dbfile.get(piece, min(RECORDS_PIECE, end - piece)))
         at = 0
         while at + 8 <= len(pending):
-            key_length, value_length = _KEY_VALUE_LENGTHS.unpack_from(pending, at)
+            key_length, value_length = term_table.KEY_VALUE_LENGTHS.unpack_from(pending, at)
             stop = at + 8 + key_length + value_length
             if stop > len(pending):
                 break
@@ -420,7 +418,7 @@ def _write_blocks(writer: Any, names: list[bytes], parts: list[_Blocks]) -> None
     info["offset"] = base + starts
     info["length"] = np.diff(np.append(starts, len(out)))
     field = pack_ushort(writer._fieldid)
-    postings.add_terms(writer._tindex, [field + name for name in names], info.tobytes())
+    writer._tindex.add_terms([field + name for name in names], info.tobytes())
 
 
 def _term_rows(parts: list[_Blocks], size: int) -> Any:

@@ -11,15 +11,12 @@ whoosh-reloaded is pinned, and a differential test holds the result to whoosh's 
 
 from __future__ import annotations
 
-import struct
-from hashlib import md5
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.filedb.filetables import md5_hash
 from whoosh.system import pack_ushort
 
 from newssearch.engine.blocks import COMPRESS_FROM, FIRST_LONG, FIRST_SUM, LEVEL, pack
@@ -53,7 +50,6 @@ TERM_INFO = np.dtype(
         ("length", ">i4"),
     ]
 )
-_KEY_VALUE_LENGTHS = struct.Struct("!ii")  # whoosh's hash file: key and value length, then both
 
 
 def write_field(
@@ -140,7 +136,7 @@ def _write_chunk(
     info["offset"] = base + term_offsets
     info["length"] = np.diff(np.append(term_offsets, len(out)))
     field = pack_ushort(writer._fieldid)
-    add_terms(writer._tindex, [field + names[t] for t in term[firsts].tolist()], info.tobytes())
+    writer._tindex.add_terms([field + names[t] for t in term[firsts].tolist()], info.tobytes())
 
 
 class _Blocks:
@@ -407,22 +403,3 @@ def _length_bounds(length: Ints | None, starts: Ints) -> tuple[Ints, Ints]:
         return none, none
     least = np.minimum.reduceat(np.where(length == 0, 256, length), starts)
     return np.where(least == 256, 0, least), np.maximum.reduceat(length, starts)
-
-
-def add_terms(tindex: Any, keys: list[bytes], rows: bytes) -> None:
-    """Adds (key, row) pairs in key order to whoosh's term table (an OrderedHashWriter), as
-    its `add` would one by one: the records in one write, each key hashed into its bucket."""
-    assert tindex.hashfn is md5_hash and (not keys or keys[0] > tindex.lastkey)
-    size = TERM_INFO.itemsize
-    dbfile = tindex.dbfile
-    position = dbfile.tell()
-    records: list[bytes] = []
-    for i, key in enumerate(keys):
-        records += (_KEY_VALUE_LENGTHS.pack(len(key), size), key, rows[i * size : (i + 1) * size])
-        tindex.index.append(position)
-        digest = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
-        tindex.buckets[digest & 255].append((digest, position))
-        position += 8 + len(key) + size
-    dbfile.write(b"".join(records))
-    if keys:
-        tindex.lastkey = keys[-1]

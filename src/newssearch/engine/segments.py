@@ -27,7 +27,7 @@ from whoosh.util.numeric import length_to_byte
 
 from newssearch.analysis import stemmer, words
 from newssearch.documents import Document
-from newssearch.engine import malloc, postings, schema
+from newssearch.engine import malloc, postings, schema, term_table
 from newssearch.engine.storage import NewsStorage
 
 BATCH_DOCUMENTS = 1_000  # sent to a writer process at a time
@@ -279,7 +279,7 @@ class SegmentWriter:
         """Returns the segment, its posting lists written and its files assembled."""
         self._segment.set_doc_count(self.count)
         self._perdoc.close()
-        writer = self._codec.field_writer(self._storage, self._segment)
+        writer = term_table.field_writer(self._codec, self._storage, self._segment)
         for name in sorted([*self._text, *self._keywords]):
             writer.start_field(name, self._schema[name])
             if name in self._text:

@@ -8,8 +8,8 @@ docnum and the first of the data's docnum gaps -- so a block is copied with thos
 again), and the first segment's blocks as they are. Term table rows are added up; columns are
 concatenated. The blocks are walked and their headers read with numpy, a range of terms
 (about CHUNK_BYTES of postings, or CHUNK_TERMS terms) at a time. Memory is bounded by that,
-and by the new segment's term count: whoosh's term table writer keeps a hash entry for every
-term until it closes (some 136 bytes a term, as many terms as documents at least, the ids).
+and by the new segment's term count: its term table keeps 12 bytes a term until it is written
+(`term_table`; as many terms as documents at least, the ids).
 
 Only segments the fast writer wrote are joined (the layout of every header is checked), of
 fewer than 2**31 documents in all (whoosh pickles docnums as signed 32-bit ints); anything

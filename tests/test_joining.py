@@ -15,7 +15,7 @@ from conftest import segments_of
 from whoosh import index as whoosh_index
 
 from newssearch import Document, Index
-from newssearch.engine import blocks, joining, merging
+from newssearch.engine import blocks, columns, joining, merging
 from newssearch.engine import schema as ns_schema
 
 
@@ -67,7 +67,7 @@ def test_a_joined_bytes_column_past_the_offsets_cutoff_is_read_by_whoosh(
     it past 2**15): stock whoosh reads the ids and stored fields of the joined segment."""
     segments_of(monkeypatch, 10)
     monkeypatch.setattr(merging, "MERGE_FACTOR", 1_000)  # no merge until optimize
-    monkeypatch.setattr(joining, "OFFSETS_FROM", 5)
+    monkeypatch.setattr(columns, "OFFSETS_FROM", 5)
     index = Index.create(tmp_path / "ix")
     for n in range(3):
         index.add(_docs(f"d{n}", 10))

@@ -28,9 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, _lenfield
-from whoosh.columns import NumericColumn, VarBytesColumn
-from whoosh.filedb import compound
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.filetables import OrderedHashReader
 from whoosh.reading import SegmentReader
@@ -42,7 +40,6 @@ CHUNK_BYTES = 1 << 20  # postings read at a time, from all the joined segments t
 CHUNK_TERMS = 8_192  # or the records of about this many terms
 RECORDS_PIECE = 1 << 16  # bytes of a term table read at a time
 WALK_ALONE = 8  # posting lists left that are walked one by one, not together
-OFFSETS_FROM = 2**15  # whoosh writes a bytes column's offsets past this many documents
 
 Ints = npt.NDArray[np.int64]
 Bytes = npt.NDArray[np.uint8]
@@ -74,7 +71,10 @@ def join(directory: str, indexname: str, index_schema: Any, joined: Sequence[Any
             for name, total in s._fieldlengths.items():
                 lengths[name] += total
         segment._fieldlengths = lengths
-        _write_columns(storage, segment, index_schema, readers, sizes)
+        try:
+            columns.write_joined(storage, segment, index_schema, readers, sizes)
+        except ValueError as error:  # a kind of column it does not copy
+            raise NotCopyable(str(error)) from error
         writer = term_table.field_writer(codec, storage, segment)
         try:
             _write_postings(writer, index_schema, readers, np.cumsum([0, *sizes[:-1]]).tolist())
@@ -84,68 +84,6 @@ def join(directory: str, indexname: str, index_schema: Any, joined: Sequence[Any
         for reader in readers:
             reader.close()
     return segments.finish(storage, segment)
-
-
-# Columns
-
-
-def _write_columns(
-    storage: Any, segment: Any, index_schema: Any, readers: Sequence[Any], sizes: list[int]
-) -> None:
-    """Writes the segment's columns, each the joined segments' one after the other, as
-    whoosh's per-document writer would have written them."""
-    numeric = {_lenfield(name): LENGTHS_COLUMN for name in index_schema.names()}
-    varbytes = ["_stored"]
-    for name, field in index_schema.items():
-        if isinstance(field.column_type, NumericColumn):
-            numeric[name] = field.column_type
-        elif isinstance(field.column_type, VarBytesColumn):
-            varbytes.append(name)
-        elif field.column_type is not None:
-            raise NotCopyable(f"a column of {type(field.column_type).__name__}")
-    files = compound.CompoundWriter(storage.temp_storage(f"{segment.indexname}.tmp"))
-    for name, column in numeric.items():
-        if any(r._perdoc.has_column(name) for r in readers):
-            parts = [
-                columns.numeric(r, name, n, column) for r, n in zip(readers, sizes, strict=True)
-            ]
-            files.create_file(name).write(_numeric_column(np.concatenate(parts), column))
-    for name in varbytes:
-        if name == "_stored" or any(r._perdoc.has_column(name) for r in readers):
-            _write_bytes_column(
-                files.create_file(name), [columns.VarBytes(r, name) for r in readers]
-            )
-    files.save_as_files(storage, lambda name: W3Codec.column_filename(segment, name))
-
-
-def _numeric_column(values: Ints, column: Any) -> bytes:
-    """Returns a numeric column's bytes: its values up to the last that is not the default."""
-    kept = np.flatnonzero(values != column._default)
-    end = int(kept[-1]) + 1 if kept.size else 0
-    return values[:end].astype(">" + column._typecode).tobytes()
-
-
-def _write_bytes_column(out: Any, found: Sequence[columns.VarBytes]) -> None:
-    """Writes a bytes column to `out`: the values (CHUNK_BYTES at a time), their lengths, past
-    OFFSETS_FROM documents their offsets, then the type codes (and "X" after offsets)."""
-    for part in found:
-        for piece in part.content(CHUNK_BYTES):
-            out.write(piece)
-    lengths = np.concatenate([part.lengths for part in found])
-    length_code = _code(int(lengths.max()) if lengths.size else 0)
-    out.write(lengths.astype(">" + length_code).tobytes())
-    if lengths.size > OFFSETS_FROM:
-        offsets = np.cumsum(lengths) - lengths
-        offset_code = _code(int(offsets[-1]))
-        out.write(offsets.astype(">" + offset_code).tobytes())
-        out.write(f"{length_code}{offset_code}X".encode())
-    else:
-        out.write(length_code.encode())
-
-
-def _code(largest: int) -> str:
-    """Returns the type code of the narrowest unsigned array that holds `largest`."""
-    return "B" if largest < 1 << 8 else "H" if largest < 1 << 16 else "I"
 
 
 # Term tables and posting lists

@@ -45,8 +45,6 @@ Ints = npt.NDArray[np.int64]
 Bytes = npt.NDArray[np.uint8]
 
 _K, _M, _J = ord("K"), ord("M"), ord("J")  # pickle's BININT1, BININT2, BININT
-_HEAD = b"\x80\x02("  # a header pickle's first bytes (PROTO 2, MARK); its last: TUPLE, STOP
-_END = b"t."
 
 
 class NotCopyable(Exception):
@@ -212,13 +210,13 @@ class _Blocks:
         starts = offsets - offsets[0]
         _expect(buf, starts, WHOOSH3_HEADER_MAGIC, "a posting list without whoosh 3's magic")
         at, of = _walk(raw, starts + 4, starts + lengths)
-        _expect(buf, at + 4, _HEAD, "a block header of another layout")
+        _expect(buf, at + 4, postings.HEADER_START, "a block header of another layout")
         numbers = []
-        head = at + 7
+        head = at + 4 + len(postings.HEADER_START)
         for _ in range(6):  # postings, last docnum, greatest weight, zlib level, length bytes
             value, head = _ints(buf, head)
             numbers.append(value)
-        _expect(buf, head, _END, "a block header of another layout")
+        _expect(buf, head, postings.HEADER_END, "a block header of another layout")
         count, last, weight, level, least, most = numbers
         block_ends = at + 4 + np.abs(_int32(buf, at))
         data = [raw[s:e] for s, e in zip((head + 2).tolist(), block_ends.tolist(), strict=True)]
@@ -326,24 +324,11 @@ def _write_blocks(writer: Any, names: list[bytes], parts: list[_Blocks]) -> None
     assert np.array_equal(term[lead], np.arange(len(names)))
     closing = np.append(lead[1:], True)
     numbers = (count, last, weight, level, least, most)
-    head_sizes = np.full(term.size, len(_HEAD) + len(_END), dtype=np.int64)
-    for value in numbers:
-        head_sizes += postings.int_sizes(value)
     data_sizes = np.array([len(d) for d in data], dtype=np.int64)
-    prefix = np.where(lead, 4, 0) + 4 + head_sizes  # magic, length, header
+    prefix = postings.heads_size(lead, numbers)  # magic, length, header
     heads_at = np.cumsum(prefix) - prefix
     heads = np.zeros(int(prefix.sum()), dtype=np.uint8)
-    for i, byte in enumerate(WHOOSH3_HEADER_MAGIC):
-        heads[heads_at[lead] + i] = byte
-    at = heads_at + np.where(lead, 4, 0)
-    postings.put_block_lengths(heads, at, head_sizes + data_sizes, closing)
-    at = at + 4
-    for i, byte in enumerate(_HEAD):
-        heads[at + i] = byte
-    at = at + len(_HEAD)
-    for value in numbers:
-        at = postings.put_ints(heads, at, value)
-    heads[at], heads[at + 1] = _END
+    postings.put_heads(heads, heads_at, lead, closing, numbers, data_sizes)
     packed_heads = heads.tobytes()
     pieces: list[bytes] = []
     for start, end, d in zip(heads_at.tolist(), (heads_at + prefix).tolist(), data, strict=True):

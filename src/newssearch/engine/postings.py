@@ -11,6 +11,7 @@ whoosh-reloaded is pinned, and a differential test holds the result to whoosh's 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -34,6 +35,7 @@ _SHORT_BINBYTES, _BINBYTES = ord("C"), ord("B")
 _BININT1, _BININT2, _BININT = ord("K"), ord("M"), ord("J")
 
 MAGIC = np.frombuffer(WHOOSH3_HEADER_MAGIC, dtype=np.uint8)
+HEADER_START, HEADER_END = bytes((_PROTO, 2, _MARK)), bytes((_TUPLE, _STOP))  # of a header
 # W3TermInfo's row ("!BfIBBfII"), then the posting list's offset and length, as whoosh packs them.
 assert W3TermInfo._struct.format == "!BfIBBfII"
 TERM_INFO = np.dtype(
@@ -182,34 +184,23 @@ def _encode(
     unweighted = max_weights == 1
     weight_sizes = np.where(unweighted[blocks.of], 0, int_sizes(freq))
     weights_part = np.where(unweighted, 1, 2 + blocks.total(weight_sizes))
-    head_sizes = 13 + int_sizes(last_ids) + int_sizes(max_weights)
+    min_lengths, max_lengths = _length_bounds(length, starts)
+    # postings, last docnum, greatest weight, zlib level (0 until compressed), length bytes
+    numbers = (sizes, last_ids, max_weights, np.zeros_like(sizes), min_lengths, max_lengths)
     data_sizes = 6 + blocks.total(id_sizes) + weights_part + values.part
     # A block that may be compressed has its first docnum in the long form (`engine.blocks`).
     movable = data_sizes >= COMPRESS_FROM
     id_sizes[starts[movable]] = FIRST_LONG
     data_sizes = 6 + blocks.total(id_sizes) + weights_part + values.part
-    block_sizes = np.where(blocks.leading, 4, 0) + 4 + head_sizes + data_sizes
+    head_sizes = heads_size(blocks.leading, numbers)
+    block_sizes = head_sizes + data_sizes
     offsets = np.cumsum(block_sizes) - block_sizes
     out = np.zeros(int(block_sizes.sum()), dtype=np.uint8)
-
-    term_offsets = offsets[blocks.leading]
-    for i, byte in enumerate(MAGIC):
-        out[term_offsets + i] = byte
+    places = put_heads(out, offsets, blocks.leading, blocks.closing, numbers, data_sizes)
+    level_at = places[3] + 1  # the byte of the compression level, 0 (one byte, as the lengths)
     length_at = offsets + np.where(blocks.leading, 4, 0)
-    put_block_lengths(out, length_at, head_sizes + data_sizes, blocks.closing)
-    # The header
-    at = length_at + 4
-    out[at], out[at + 1], out[at + 2] = _PROTO, 2, _MARK
-    at = put_ints(out, at + 3, sizes)
-    at = put_ints(out, at, last_ids)
-    at = put_ints(out, at, max_weights)
-    level_at = at + 1  # the byte of the compression level, 0 (one byte, as the length bytes)
-    min_lengths, max_lengths = _length_bounds(length, starts)
-    for value in (np.zeros_like(sizes), min_lengths, max_lengths):
-        at = put_ints(out, at, value)
-    out[at], out[at + 1] = _TUPLE, _STOP
     # The data: docnum gaps
-    at = data_at = at + 2
+    at = data_at = places[-1]
     out[at], out[at + 1], out[at + 2] = _PROTO, 3, _MARK
     put_ints(out, at[blocks.of] + 3 + blocks.within(id_sizes), id_gaps)
     _put_first_docnums(out, at[movable] + 3, doc[starts[movable]])
@@ -230,6 +221,7 @@ def _encode(
     at = at + values.part
     out[at], out[at + 1] = _TUPLE3, _STOP
     packed, saved = _compress(out, blocks.closing, length_at, level_at, data_at, data_sizes)
+    term_offsets = offsets[blocks.leading]
     return packed, term_offsets - (np.cumsum(saved) - saved)[blocks.leading]
 
 
@@ -357,6 +349,49 @@ def _values(form: Any, blocks: _Blocks, freq: Ints, gaps: Ints | None) -> _Value
     if fixed == 4:
         return _Frequencies(blocks, freq)
     raise ValueError(f"cannot encode the values of {form!r}")
+
+
+def heads_size(leading: npt.NDArray[np.bool_], numbers: Sequence[Ints]) -> Ints:
+    """Returns the bytes before each block's data: whoosh's magic number if it leads its term's
+    list, its length, its header pickle of `numbers` (see `put_heads`)."""
+    return np.where(leading, 4, 0) + 4 + _header_sizes(numbers)
+
+
+def _header_sizes(numbers: Sequence[Ints]) -> Ints:
+    """Returns the size of each block's header pickle of `numbers`."""
+    sizes = np.full(numbers[0].size, len(HEADER_START) + len(HEADER_END), dtype=np.int64)
+    for value in numbers:
+        sizes += int_sizes(value)
+    return sizes
+
+
+def put_heads(
+    out: npt.NDArray[np.uint8],
+    offsets: Ints,
+    leading: npt.NDArray[np.bool_],
+    closing: npt.NDArray[np.bool_],
+    numbers: Sequence[Ints],
+    data_sizes: Ints,
+) -> list[Ints]:
+    """Writes at `offsets` what comes before each block's data: whoosh's magic number where
+    the block leads its term's list, the block's length (negated where it closes it), and its
+    header pickle of `numbers` (postings, last docnum, greatest weight, zlib level, least and
+    greatest length byte). Returns where each number starts, then where the data starts."""
+    for i, byte in enumerate(MAGIC):
+        out[offsets[leading] + i] = byte
+    at = offsets + np.where(leading, 4, 0)
+    put_block_lengths(out, at, _header_sizes(numbers) + data_sizes, closing)
+    at = at + 4
+    for i, byte in enumerate(HEADER_START):
+        out[at + i] = byte
+    at = at + len(HEADER_START)
+    places = []
+    for value in numbers:
+        places.append(at)
+        at = put_ints(out, at, value)
+    for i, byte in enumerate(HEADER_END):
+        out[at + i] = byte
+    return [*places, at + len(HEADER_END)]
 
 
 def int_sizes(values: Ints) -> Ints:
